@@ -1,0 +1,5 @@
+"""`python -m tui` runs the same entry point as the `foxhunt` command."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,1 @@
+"""The pure core: no terminal, network or clipboard imports (a test enforces it)."""
