@@ -253,3 +253,8 @@ class _Reader:
                     raise self.fail(c_where, str(exc), "exclusions", index) from None
             result.append(Exclusion(ex_id, name, tuple(built), description, enabled))
         return result
+
+
+def parse_exclusions(raw: object, text: str, path: Path) -> list[Exclusion]:
+    """Validate `[[exclusions]]` entries (also used by workspace files)."""
+    return _Reader(text, path)._exclusions(raw)

@@ -169,3 +169,17 @@ def merge_exclusions(overrides: list[Exclusion]) -> tuple[Exclusion, ...]:
     merged = [replace(e, builtin=e.id in builtin_ids) for e in merged]
     merged.extend(e for e in overrides if e.id in by_id)
     return tuple(merged)
+
+
+def exclusion_to_dict(excl: Exclusion) -> dict[str, object]:
+    """The `[[exclusions]]` TOML shape of an exclusion (for config and workspace files)."""
+    return {
+        "id": excl.id,
+        "name": excl.name,
+        "description": excl.description,
+        "enabled": excl.enabled,
+        "conditions": [
+            {"field": c.field.value, "op": c.op.value, "values": list(c.values)}
+            for c in excl.conditions
+        ],
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from .config import Config
 from .model import Dataset, Family, IocType
@@ -42,13 +43,19 @@ def build_hunt(
     targets: Iterable[str] | None = None,
     enable: Iterable[str] = (),
     options: Options | None = None,
+    max_age_days: int = 0,
+    now: datetime | None = None,
 ) -> Hunt:
-    """The hunt for `family` with config defaults, overridden by explicit choices."""
+    """The hunt for `family` with config defaults, overridden by explicit choices.
+    `max_age_days` (0: any age) keeps IOCs first seen within that many days of `now`."""
     wanted = tuple(types) if types is not None else config.types
     floor = config.min_confidence if min_confidence is None else min_confidence
+    oldest = (now or datetime.now(UTC)) - timedelta(days=max_age_days) if max_age_days else None
     iocs = [
         i for i in dataset.family_iocs(family)
-        if (not wanted or i.type in wanted) and (i.confidence is None or i.confidence >= floor)
+        if (not wanted or i.type in wanted)
+        and (i.confidence is None or i.confidence >= floor)
+        and (oldest is None or i.first_seen is None or i.first_seen >= oldest)
     ]
     rejected = [
         r for r in dataset.rejected
