@@ -463,3 +463,26 @@ async def test_tab_moves_between_panes(several, tmp_path):
         assert app.focused.id == "families"
         await pilot.press("shift+tab")
         assert app.focused.id == "preview"
+
+
+async def test_hundred_thousand_iocs_open_and_toggle(tmp_path):
+    """Completes, and stays correct, at ThreatFox's largest family size (timing: see
+    scripts/bench_tui.py)."""
+    from tests.synthetic import synthetic_dataset
+
+    app = make_app(synthetic_dataset(100_000), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        table = app.query_one("#iocs")
+        assert len(table.rows) == 100_000
+        first = table.rows[0]
+        await pilot.press("space")
+        await settle(pilot, app)
+        assert app.off == {first.key}
+        assert f'"{first.value}"' not in plan_text(app)
+        assert app.result.queries[0].iocs[0] != first.value
+        await pilot.press("end", "space", "pagedown", "pageup")
+        await settle(pilot, app)
+        assert len(app.off) == 2 and table.cursor == table.rows.__len__() - 1 - table._page()
+        preview = app.query_one("#preview")
+        assert all(b.code.plain.count("\n") < 200 for b in preview.blocks)  # bounded preview

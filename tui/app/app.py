@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from ..core.config import Config
 from ..core.exclusions import Exclusion
 from ..core.kql import parse_timespan
-from ..core.model import TYPE_ORDER, Dataset, Family, Ioc, IocType, Rejected
+from ..core.model import Dataset, Family, Ioc, IocType, Rejected, count_by_type
 from ..core.planner import Hunt, Options, QueryPlan, plan
 from ..core.session import build_hunt
 from ..core.targets import CATALOGUE, Flavour, IpMode, MatchMode, default_routes
@@ -172,6 +172,8 @@ class FoxhuntApp(App[None]):
         self.text_filter = ""
         self.family_filter = ""
         self.view_rows: list[Ioc | Rejected] = []
+        self._shown = 0
+        self._type_totals: dict[IocType, int] = {}
         self.result: QueryPlan | None = None
         self._version = 0
         self._result_version = -1
@@ -302,7 +304,8 @@ class FoxhuntApp(App[None]):
 
     # -- loading ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False,
+          description="_load_catalog")
     def _load_catalog(self) -> None:
         try:
             catalog = self.catalog_loader()
@@ -365,7 +368,8 @@ class FoxhuntApp(App[None]):
             return
         self._load_family(key, workspace)
 
-    @work(thread=True, exclusive=True, group="family", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="family", exit_on_error=False,
+          description="_load_family")
     def _load_family(self, key: str | None, workspace: Workspace | None) -> None:
         assert self.catalog is not None
         try:
@@ -416,8 +420,10 @@ class FoxhuntApp(App[None]):
         hunt = build_hunt(data, self.family, self.config, min_confidence=self.min_confidence,
                           options=self.options, max_age_days=self.max_age_days,
                           now=self.clock(), types=())
-        keys = {i.key for i in hunt.iocs}
-        self.off = frozenset(k for k in self.off if k in keys)
+        if self.off:  # forget toggles of IOCs no longer in the hunt
+            keys = {i.key for i in hunt.iocs}
+            self.off = frozenset(k for k in self.off if k in keys)
+        self._type_totals = count_by_type(hunt.iocs)
         self.hunt = replace(hunt, off=self.off, exclusions=self.exclusions, routes=self.routes)
         self._refilter()
         self._refresh_side_tables()
@@ -441,7 +447,9 @@ class FoxhuntApp(App[None]):
         self._replan_timer = None
         self._replan(self.hunt, self._version)
 
-    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    # An explicit description on every worker: without one Textual repr()s the arguments, and
+    # the repr of a 100,000-IOC Hunt costs most of a second on the event loop.
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False, description="_replan")
     def _replan(self, hunt: Hunt, version: int) -> None:
         result = plan(hunt, now=self.clock())
         self.post_message(PlanReady(version, result, build_blocks(result)))
@@ -479,20 +487,19 @@ class FoxhuntApp(App[None]):
                         if not needle or needle in r.raw.casefold()
                         or needle in r.reason.casefold())
         self.view_rows = rows
+        self._shown = sum(1 for r in rows if isinstance(r, Ioc))
         self._pane("iocs").set_rows(rows)
 
     def _update_counts(self) -> None:
+        """Count line: O(switched-off IOCs), not O(IOCs), so a toggle stays cheap."""
         total = len(self.hunt.iocs)
         off = len(self.off)
-        shown = sum(1 for r in self.view_rows if isinstance(r, Ioc))
-        by_type: dict[IocType, list[int]] = {}
-        for ioc in self.hunt.iocs:
-            by_type.setdefault(ioc.type, [0, 0])[1] += 1
+        off_by_type: dict[IocType, int] = {}
         for ioc_type, _ in self.off:
-            if ioc_type in by_type:
-                by_type[ioc_type][0] -= 1
-        parts = [f"{t.value} {n[1] + n[0]}/{n[1]}" for t in TYPE_ORDER
-                 if (n := by_type.get(t))]
+            off_by_type[ioc_type] = off_by_type.get(ioc_type, 0) + 1
+        parts = [f"{t.value} {n - off_by_type.get(t, 0)}/{n}"
+                 for t, n in self._type_totals.items()]
+        shown = self._shown
         family = self.family.name if self.family else "all families"
         text = Text()
         text.append_text(safe_text(family, "bold"))
@@ -672,7 +679,7 @@ class FoxhuntApp(App[None]):
     def action_save_exclusions(self) -> None:
         self._save_exclusions(self.exclusions)
 
-    @work(thread=True, group="files", exit_on_error=False)
+    @work(thread=True, group="files", exit_on_error=False, description="_save_exclusions")
     def _save_exclusions(self, exclusions: tuple[Exclusion, ...]) -> None:
         from ..core.config_write import save_exclusions
 
@@ -773,7 +780,7 @@ class FoxhuntApp(App[None]):
     def action_copy_block(self) -> None:
         self._copy(self._pane("preview").current)
 
-    @work(thread=True, group="copy", exit_on_error=False)
+    @work(thread=True, group="copy", exit_on_error=False, description="_copy")
     def _copy(self, block: int | None) -> None:
         result = self.current_plan()
         if not result.queries:
@@ -815,7 +822,7 @@ class FoxhuntApp(App[None]):
 
         self.push_screen(ExportDialog(self.export_formats(), default), done)
 
-    @work(thread=True, group="files", exit_on_error=False)
+    @work(thread=True, group="files", exit_on_error=False, description="_export")
     def _export(self, fmt: str, path: Path) -> None:
         from ..core.atomic import write_atomic
 
@@ -855,7 +862,7 @@ class FoxhuntApp(App[None]):
 
         self.push_screen(Prompt("Save the workspace to", default), done)
 
-    @work(thread=True, group="files", exit_on_error=False)
+    @work(thread=True, group="files", exit_on_error=False, description="_save_workspace")
     def _save_workspace(self, ws: Workspace, path: Path, notify: bool) -> None:
         try:
             save_workspace(ws, path)
@@ -911,7 +918,7 @@ class FoxhuntApp(App[None]):
         self.notify(f"Fetching {safe_str(self.family.name)} from ThreatFox…", markup=False)
         self._refresh(self.family.key)
 
-    @work(exclusive=True, group="fetch", exit_on_error=False)
+    @work(exclusive=True, group="fetch", exit_on_error=False, description="_refresh")
     async def _refresh(self, key: str) -> None:
         from ..sources.refresh import refresh_family
 

@@ -32,11 +32,22 @@ def _escape_slow(value: str) -> str:
     )
 
 
+_LITERALS: dict[str, str] = {}  # memo: a 100,000-IOC hunt re-plans on every toggle
+_LITERALS_MAX = 400_000
+
+
 def string_literal(value: str) -> str:
     """Quote `value` as a KQL double-quoted string literal that round-trips exactly."""
-    if _NEEDS_ESCAPE.search(value) is None and value.isprintable():
-        return f'"{value}"'
-    return f'"{_escape_slow(value)}"'
+    literal = _LITERALS.get(value)
+    if literal is None:
+        if _NEEDS_ESCAPE.search(value) is None and value.isprintable():
+            literal = f'"{value}"'
+        else:
+            literal = f'"{_escape_slow(value)}"'
+        if len(_LITERALS) >= _LITERALS_MAX:
+            _LITERALS.clear()
+        _LITERALS[value] = literal
+    return literal
 
 
 def dynamic_list(values: Iterable[str]) -> str:

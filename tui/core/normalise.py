@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from .fang import refang
@@ -150,6 +151,7 @@ def canonical_ip_port(text: str) -> str:
     return f"{ip}:{port}"
 
 
+@lru_cache(maxsize=262_144)  # re-planning a big hunt splits the same values again
 def split_ip_port(value: str) -> tuple[str, int]:
     """Split a canonical ip:port value into the bare IP and the port."""
     host, _, port = value.rpartition(":")
