@@ -486,3 +486,20 @@ async def test_hundred_thousand_iocs_open_and_toggle(tmp_path):
         assert len(app.off) == 2 and table.cursor == table.rows.__len__() - 1 - table._page()
         preview = app.query_one("#preview")
         assert all(b.code.plain.count("\n") < 200 for b in preview.blocks)  # bounded preview
+
+
+async def test_dialogs_keep_their_keys(purerat, tmp_path):
+    """In a dialog, tab moves between its fields and letters are text, not workbench keys."""
+    app = make_app(purerat, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert app.focused.id == "export-format"
+        await pilot.press("tab")
+        assert app.focused.id == "export-path"
+        await pilot.press("end", "q", "c", "a")
+        await pilot.pause()
+        assert app.is_running and app.focused.value.endswith("qca")
+        assert app.off == frozenset() and app.clipboard == ""

@@ -280,6 +280,15 @@ class FoxhuntApp(App[None]):
     def action_prev_pane(self) -> None:
         self._step_pane(-1)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a dialog is open the workbench's keys are off: tab moves inside the dialog and
+        a typed `q` or `c` is text, not a command."""
+        return not (len(self.screen_stack) > 1 and action in self._workbench_actions)
+
+    @property
+    def _workbench_actions(self) -> frozenset[str]:
+        return frozenset(b.action for b in self.BINDINGS if isinstance(b, Binding))
+
     def _step_pane(self, delta: int) -> None:
         focused = self.focused
         current = -1
@@ -290,8 +299,6 @@ class FoxhuntApp(App[None]):
             current = 0
         if focused is not None and focused.id == "ioc-filter":
             current = 1
-        if self.screen is not self.screen_stack[0]:
-            return
         self._pane(PANES[(current + delta) % len(PANES)]).focus()
 
     def on_descendant_focus(self) -> None:
@@ -521,8 +528,10 @@ class FoxhuntApp(App[None]):
     def _update_topbar(self) -> None:
         text = Text("foxhunt", style="bold")
         if self.family is not None:
+            fam = self.family
             text.append(" · ")
-            text.append_text(safe_text(f"{self.family.name} ({self.family.key})"))
+            text.append_text(safe_text(fam.name if fam.key == fam.name
+                                       else f"{fam.name} ({fam.key})"))
         if self.catalog is not None:
             origin = self.catalog.origin
             text.append(" · ")

@@ -7,14 +7,14 @@ damaged workspace ends in one clear sentence and never in half-applied state.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tomli_w
 
 from .atomic import write_atomic
 from .config import ConfigError, parse_exclusions
-from .exclusions import Exclusion, exclusion_to_dict
+from .exclusions import BUILTIN_EXCLUSIONS, Exclusion, exclusion_to_dict
 from .kql import parse_timespan
 from .model import IocType
 from .planner import Options
@@ -120,5 +120,7 @@ def _read(doc: dict, text: str, path: Path) -> Workspace:
     off = frozenset(
         (IocType(t), str(v)) for t, values in doc.get("off", {}).items() for v in values
     )
-    exclusions = tuple(parse_exclusions(doc.get("exclusions", []), text, path))
+    builtin = {e.id for e in BUILTIN_EXCLUSIONS}
+    exclusions = tuple(replace(e, builtin=e.id in builtin)
+                       for e in parse_exclusions(doc.get("exclusions", []), text, path))
     return Workspace(family, options, routes, off, exclusions, min_conf, max_age)
