@@ -22,9 +22,9 @@ def fixture_dataset(*names: str) -> Dataset:
 
 
 def make_app(dataset: Dataset, tmp_path: Path, config: Config | None = None,
-             **kwargs) -> FoxhuntApp:
+             origin: str = "files", **kwargs) -> FoxhuntApp:
     kwargs.setdefault("last_workspace", tmp_path / "last-workspace.toml")
-    return FoxhuntApp(lambda: MemoryCatalog(dataset, "files"), config or Config(),
+    return FoxhuntApp(lambda: MemoryCatalog(dataset, origin), config or Config(),
                       clock=lambda: NOW, **kwargs)
 
 

@@ -39,6 +39,7 @@ from .text import safe_str, safe_text
 from .widgets.line_table import LineTable
 from .widgets.preview import Preview, PreviewBlock, build_blocks, warnings_text
 from .widgets.tables import (
+    SHORT_TYPE,
     TYPE_FILTERS,
     ExclusionRow,
     ExclusionTable,
@@ -146,7 +147,6 @@ class FoxhuntApp(App[None]):
         store_path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
         auth_key: str = "",
-        api_url: str = "",
     ) -> None:
         super().__init__()
         self.catalog_loader = catalog_loader
@@ -156,7 +156,6 @@ class FoxhuntApp(App[None]):
         self.store_path = store_path
         self.clock = clock or (lambda: datetime.now(UTC))
         self.auth_key = auth_key
-        self.api_url = api_url or config.threatfox.api_url
         self.catalog: Catalog | None = None
         self.family_infos: list[FamilyInfo] = []
         self.family_data: Dataset | None = None
@@ -504,7 +503,7 @@ class FoxhuntApp(App[None]):
         off_by_type: dict[IocType, int] = {}
         for ioc_type, _ in self.off:
             off_by_type[ioc_type] = off_by_type.get(ioc_type, 0) + 1
-        parts = [f"{t.value} {n - off_by_type.get(t, 0)}/{n}"
+        parts = [f"{SHORT_TYPE[t]} {n - off_by_type.get(t, 0)}/{n}"
                  for t, n in self._type_totals.items()]
         shown = self._shown
         family = self.family.name if self.family else "all families"
@@ -929,19 +928,31 @@ class FoxhuntApp(App[None]):
 
     @work(exclusive=True, group="fetch", exit_on_error=False, description="_refresh")
     async def _refresh(self, key: str) -> None:
-        from ..sources.refresh import refresh_family
+        from ..sources.loading import fetch_to_store
+        from ..sources.threatfox import resolve_settings
 
+        assert self.store_path is not None
+        # the same precedence as `foxhunt fetch`: environment over config over defaults
+        settings = resolve_settings(self.config.threatfox)
         try:
-            summary = await refresh_family(self.store_path, key, api_url=self.api_url,
-                                           auth_key=self.auth_key,
-                                           timeout=self.config.threatfox.timeout)
+            result = await fetch_to_store(self.store_path, settings, family=key,
+                                          progress=self._fetch_progress)
         except Exception as exc:  # network/API/store: the table keeps its data
             self.notify(f"Refresh failed: {safe_str(str(exc))}", severity="error",
                         markup=False, timeout=15)
             return
-        self.notify(f"ThreatFox: {safe_str(summary)}", markup=False, timeout=8)
+        s = result.summary
+        self.notify(f"ThreatFox: {s.new} new, {s.updated} updated, {s.unchanged} unchanged, "
+                    f"{s.rejected} invalid", markup=False, timeout=8)
+        # a family known only by name (an imported document) now has ThreatFox's id
+        name = self.family.name if self.family else key
+        new_key = next((f.key for f in result.dataset.families.values() if f.matches(name)), key)
         self._load_catalog()
-        self.open_family(key, self.workspace())
+        self.open_family(new_key, self.workspace())
+
+    def _fetch_progress(self, done: int, total: int | None) -> None:
+        shown = f"{done:,} of {total:,} bytes" if total else f"{done:,} bytes"
+        self.query_one("#iocs-title", Static).update(Text(f"fetching from ThreatFox: {shown}"))
 
     # -- help, quit ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from .exclusions import Exclusion, ExclusionError, make_condition, merge_exclusions
 from .kql import parse_timespan
 from .model import IocType
-from .planner import Options
+from .planner import Options, Strategy, parse_watchlist_alias
 from .targets import Flavour, IpMode, MatchMode, find_target
 
 DEFAULT_API_URL = "https://threatfox-api.abuse.ch/api/v1/"
@@ -45,7 +45,8 @@ class Config:
 
 
 _SECTIONS = {"query", "threatfox", "keys", "exclusions"}
-_QUERY_KEYS = {"lookback", "flavour", "match", "ip_mode", "min_confidence", "types", "targets"}
+_QUERY_KEYS = {"lookback", "flavour", "match", "ip_mode", "min_confidence", "types", "targets",
+               "strategy", "watchlist_alias"}
 _THREATFOX_KEYS = {"api_url", "auth_key", "timeout"}
 _EXCLUSION_KEYS = {"id", "name", "description", "enabled", "conditions"}
 _CONDITION_KEYS = {"field", "op", "values"}
@@ -124,6 +125,8 @@ class _Reader:
             flavour=self._enum(query, "flavour", Flavour, Flavour.SENTINEL),
             match=self._enum(query, "match", MatchMode, MatchMode.HAS),
             ip_mode=self._enum(query, "ip_mode", IpMode, IpMode.PAIR),
+            strategy=self._enum(query, "strategy", Strategy, Strategy.INLINE),
+            watchlist_alias=self._watchlist_alias(query),
         )
         return Config(
             path=self.path,
@@ -183,6 +186,15 @@ class _Reader:
         except ValueError:
             allowed = ", ".join(e.value for e in enum)
             raise self.fail(f"query.{key}", f"{value!r} is not one of {allowed}", "query") from None
+
+    def _watchlist_alias(self, query: dict) -> str:
+        value = query.get("watchlist_alias", "")
+        if value == "":
+            return ""
+        try:
+            return parse_watchlist_alias(value if isinstance(value, str) else repr(value))
+        except ValueError as exc:
+            raise self.fail("query.watchlist_alias", str(exc), "query") from None
 
     def _types(self, query: dict) -> tuple[IocType, ...]:
         values = query.get("types", [])

@@ -3,14 +3,20 @@
 Each query block is self-contained: `//` header, its own `let` lists, the time filter first,
 the match, the exclusions, `project`, `order by` time descending; no blank line inside a block
 (the Log Analytics editor runs the block under the cursor), one blank line between blocks.
+
+The IOC lists are inline `dynamic([...])` literals (the seed's way) or, with the watchlist
+strategy, rows of a Sentinel watchlist read with `_GetWatchlist` (the way past the
+10,000-character limit of an analytic rule).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cached_property
 
 from .. import __version__
@@ -44,6 +50,28 @@ _LIST_NAMES = {
 }
 _IP_LIST = "malicious_ips"
 
+#: The watchlist CSV's columns the watchlist strategy reads (through `WatchlistItem`, which
+#: every watchlist has, so the query binds whatever else the CSV holds). The exporter writes
+#: exactly these names; tests check the two agree.
+WATCHLIST_TYPE_COLUMN = "IocType"
+WATCHLIST_IP_COLUMN = "Ip"
+_WATCHLIST_ALIAS = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class Strategy(StrEnum):
+    INLINE = "inline"  # the IOC lists inside the query, as dynamic([...]) literals
+    WATCHLIST = "watchlist"  # the IOC lists read from a Sentinel watchlist (_GetWatchlist)
+
+
+def parse_watchlist_alias(text: str) -> str:
+    """Validate a watchlist alias (letters, digits, `_` and `-`, at most 64 characters)."""
+    value = str(text).strip()
+    if not _WATCHLIST_ALIAS.fullmatch(value):
+        raise ValueError(
+            f"watchlist alias {text!r} must be 1 to 64 letters, digits, _ or -"
+        )
+    return value
+
 
 @dataclass(frozen=True)
 class Options:
@@ -51,6 +79,28 @@ class Options:
     flavour: Flavour = Flavour.SENTINEL
     match: MatchMode = MatchMode.HAS
     ip_mode: IpMode = IpMode.PAIR
+    strategy: Strategy = Strategy.INLINE
+    watchlist_alias: str = ""  # required by Strategy.WATCHLIST
+
+
+@dataclass(frozen=True)
+class RuleShape:
+    """What a block needs inside a scheduled analytic rule (the rule exporter asks for it;
+    hunting queries never carry it)."""
+
+    # Derive `FileHashAlgorithm`/`FileHashValue`: the FileHash entity needs both as columns.
+    entity_columns: bool = True
+    # A timespan: keep only rows ingested within it, so a rule that runs more often than it
+    # looks back evaluates each row once (Microsoft's ingestion-delay pattern). Tables only:
+    # ASIM parser output is not guaranteed to carry the ingestion time.
+    ingested_within: str = ""
+
+
+#: The rule-only columns `RuleShape.entity_columns` adds to targets that hold file hashes.
+HASH_ALGORITHM_COLUMN = "FileHashAlgorithm"
+HASH_VALUE_COLUMN = "FileHashValue"
+_HASH_NAMES = {IocType.SHA256: ("SHA256", 64), IocType.SHA1: ("SHA1", 40),
+               IocType.MD5: ("MD5", 32)}
 
 
 @dataclass(frozen=True)
@@ -78,8 +128,11 @@ class Hunt:
 class LetList:
     name: str
     literals: tuple[str, ...]  # quoted KQL string literals
+    source: str = ""  # a tabular expression instead of literals (the watchlist strategy)
 
     def render(self, max_values: int | None = None) -> str:
+        if self.source:
+            return f"let {self.name} = {self.source};"
         shown = self.literals
         if max_values is not None and len(shown) > max_values:
             hidden = len(shown) - max_values
@@ -144,11 +197,13 @@ class QueryPlan:
         }
 
 
-def plan(hunt: Hunt, now: datetime | None = None) -> QueryPlan:
-    """Turn the hunt into query blocks, one per target, in catalogue order."""
+def plan(hunt: Hunt, now: datetime | None = None, *, rule: RuleShape | None = None) -> QueryPlan:
+    """Turn the hunt into query blocks, one per target, in catalogue order. `rule` shapes the
+    blocks for a scheduled analytic rule (see `RuleShape`)."""
     now = now or datetime.now(UTC)
     opts = hunt.options
     warnings = [r.describe() for r in hunt.rejected]
+    watchlist = _watchlist_alias(opts, warnings)
     by_type: dict[IocType, list[str]] = {}
     for ioc in hunt.active():
         by_type.setdefault(ioc.type, []).append(ioc.value)
@@ -189,7 +244,7 @@ def plan(hunt: Hunt, now: datetime | None = None) -> QueryPlan:
             types.append(ioc_type)
         if types:
             hunted.update(types)
-            queries.append(_build(target, types, by_type, hunt, now))
+            queries.append(_build(target, types, by_type, hunt, now, watchlist, rule))
 
     for ioc_type, values in by_type.items():
         if ioc_type not in hunted:
@@ -202,6 +257,22 @@ def plan(hunt: Hunt, now: datetime | None = None) -> QueryPlan:
     return QueryPlan(tuple(queries), tuple(warnings))
 
 
+def _watchlist_alias(opts: Options, warnings: list[str]) -> str:
+    """The alias to read IOCs from, or "" for inline lists (with a warning when the watchlist
+    strategy cannot apply)."""
+    if opts.strategy is not Strategy.WATCHLIST:
+        return ""
+    if opts.flavour is Flavour.DEFENDER:
+        warnings.append("watchlists exist only in Microsoft Sentinel, not in Defender XDR "
+                        "advanced hunting: the IOC lists are inline")
+        return ""
+    try:
+        return parse_watchlist_alias(opts.watchlist_alias)
+    except ValueError as exc:
+        warnings.append(f"{exc}: the IOC lists are inline")
+        return ""
+
+
 # -- one block ---------------------------------------------------------------------------------
 
 
@@ -209,7 +280,13 @@ def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
     return [values[i : i + HAS_ANY_LIMIT] for i in range(0, len(values), HAS_ANY_LIMIT)] or [[]]
 
 
-def _make_lets(name: str, values: Sequence[str]) -> list[LetList]:
+def _make_lets(name: str, values: Sequence[str], alias: str = "", ioc_type: IocType | None = None,
+               column: str = "SearchKey") -> list[LetList]:
+    if alias and ioc_type is not None:
+        # One watchlist holds every IOC type; its IocType column picks this list's rows.
+        pick = (f"_GetWatchlist({string_literal(alias)}) | where tostring(WatchlistItem."
+                f"{WATCHLIST_TYPE_COLUMN}) == {string_literal(ioc_type.value)}")
+        return [LetList(name, (), f"{pick} | project {column}")]
     chunks = _chunks(values)
     if len(chunks) == 1:
         return [LetList(name, tuple(string_literal(v) for v in values))]
@@ -231,7 +308,7 @@ class _Lists:
 
 def _build(
     target: Target, types: list[IocType], by_type: dict[IocType, list[str]], hunt: Hunt,
-    now: datetime,
+    now: datetime, watchlist: str = "", rule: RuleShape | None = None,
 ) -> Query:
     opts = hunt.options
     lets: list[LetList] = []
@@ -242,9 +319,11 @@ def _build(
             pairs = [split_ip_port(v) for v in values]
             ips = list(dict.fromkeys(ip for ip, _ in pairs))
             ipv6 = any(":" in ip for ip in ips)
-            ip_lets = _make_lets(_IP_LIST, ips)
+            ip_lets = _make_lets(_IP_LIST, ips, watchlist, ioc_type,
+                                 f"{WATCHLIST_IP_COLUMN} = tostring(WatchlistItem."
+                                 f"{WATCHLIST_IP_COLUMN})")
             if opts.ip_mode is IpMode.PAIR:
-                pair_lets = _make_lets(_LIST_NAMES[ioc_type], values)
+                pair_lets = _make_lets(_LIST_NAMES[ioc_type], values, watchlist, ioc_type)
                 lets += pair_lets + ip_lets
                 lists[ioc_type] = _Lists([x.name for x in pair_lets], [x.name for x in ip_lets],
                                          ipv6, list(values))
@@ -252,15 +331,17 @@ def _build(
                 lets += ip_lets
                 lists[ioc_type] = _Lists([], [x.name for x in ip_lets], ipv6, ips)
         else:
-            made = _make_lets(_LIST_NAMES[ioc_type], values)
+            made = _make_lets(_LIST_NAMES[ioc_type], values, watchlist, ioc_type)
             lets += made
             lists[ioc_type] = _Lists([x.name for x in made], values=list(values))
 
     time_col = target.time_column(opts.flavour)
     warnings: list[str] = []
-    body = [_source_line(target, types, lists, opts)]
+    body = [_source_line(target, types, lists, opts, watchlist)]
     if not target.asim:
         body.append(f"| where {time_col} > ago({opts.lookback})")
+        if rule is not None and rule.ingested_within:
+            body.append(f"| where ingestion_time() > ago({rule.ingested_within})")
     matches = [
         expr
         for ioc_type in types
@@ -269,6 +350,20 @@ def _build(
                             lists[ioc_type], opts)]
     ]
     matches = list(dict.fromkeys(matches))
+    if watchlist:
+        for ioc_type in types:
+            count = len(lists[ioc_type].values)
+            probe = target.probes[ioc_type]
+            uses_has_any = any(
+                " has_any " in _match(ioc_type, c.name, c.holds, probe, lists[ioc_type], opts)
+                for c in probe.columns
+            )
+            if count > HAS_ANY_LIMIT and uses_has_any:
+                warnings.append(
+                    f"{target.name}: has_any considers only {HAS_ANY_LIMIT:,} values of a list "
+                    f"and the watchlist holds {count:,} {ioc_type.value} IOCs; use the exact "
+                    "match (in~, up to 1,000,000 values)"
+                )
     if len(matches) == 1:
         body.append(f"| where {matches[0]}")
     else:
@@ -289,7 +384,13 @@ def _build(
         applied.append(excl.id)
         body.append(f"// exclude {comment_text(excl.id)}: {comment_text(excl.name)}")
         body.append(f"| where not({exclusion_predicate(excl, target)})")
-    body.append(f"| project {', '.join((time_col, *target.project))}")
+    project = [time_col, *target.project]
+    hashes = _hash_columns(target)
+    if rule is not None and rule.entity_columns and hashes:
+        body.append(f"| extend {HASH_ALGORITHM_COLUMN} = {_hash_case(hashes, True)}, "
+                    f"{HASH_VALUE_COLUMN} = {_hash_case(hashes, False)}")
+        project += [HASH_ALGORITHM_COLUMN, HASH_VALUE_COLUMN]
+    body.append(f"| project {', '.join(project)}")
     body.append(f"| order by {time_col} desc")
 
     used = tuple(v for t in types for v in lists[t].values)
@@ -299,7 +400,7 @@ def _build(
                 f"{target.name}: {ioc_type.value} list split into chunks of "
                 f"{HAS_ANY_LIMIT:,} (the has_any limit)"
             )
-    header = _header(target, types, lists, hunt, now, applied, not_applied)
+    header = _header(target, types, lists, hunt, now, applied, not_applied, watchlist)
     query = Query(target.name, tuple(types), used, header, tuple(lets), tuple(body))
     if query.characters > RULE_CHARACTER_LIMIT:
         warnings.append(
@@ -311,13 +412,34 @@ def _build(
                  tuple(warnings))
 
 
+def _hash_columns(target: Target) -> list[tuple[str, int, str]]:
+    """(algorithm, hex length, column) for each hash the target holds, strongest first."""
+    found = []
+    for ioc_type, (algorithm, length) in _HASH_NAMES.items():
+        probe = target.probes.get(ioc_type)
+        if probe is not None:
+            found.append((algorithm, length, probe.columns[0].name))
+    return found
+
+
+def _hash_case(hashes: list[tuple[str, int, str]], algorithm: bool) -> str:
+    """The strongest hash a row holds (by its length, so one column holding any hash works
+    too), as its algorithm name or its value; "" when the row holds none."""
+    arms = ", ".join(
+        f"strlen({column}) == {length}, " + (string_literal(name) if algorithm else column)
+        for name, length, column in hashes
+    )
+    return f'case({arms}, "")'
+
+
 def _source_line(target: Target, types: list[IocType], lists: dict[IocType, _Lists],
-                 opts: Options) -> str:
+                 opts: Options, watchlist: str = "") -> str:
     if not target.asim:
         return target.name
     args = [f"starttime=ago({opts.lookback})"]
-    # A parser's filtering parameters are ANDed, so pre-filter only single-type blocks.
-    if len(types) == 1:
+    # A parser's filtering parameters are ANDed, so pre-filter only single-type blocks; they
+    # take a dynamic literal, which a watchlist list is not (the where clause still matches).
+    if len(types) == 1 and not watchlist:
         ioc_type = types[0]
         probe = target.probes[ioc_type]
         own = lists[ioc_type]
@@ -396,7 +518,7 @@ def _dynamic(values: Sequence[str]) -> str:
 
 def _header(
     target: Target, types: list[IocType], lists: dict[IocType, _Lists], hunt: Hunt,
-    now: datetime, applied: list[str], not_applied: list[str],
+    now: datetime, applied: list[str], not_applied: list[str], watchlist: str = "",
 ) -> tuple[str, ...]:
     opts = hunt.options
     fam = hunt.family
@@ -421,6 +543,8 @@ def _header(
     excl_text = ", ".join(applied) or "none"
     if not_applied:
         excl_text += "; not applicable here: " + ", ".join(not_applied)
+    if watchlist:
+        counts += f" from watchlist {watchlist}"
     lines = [
         f"// Hunt for {target.purpose} matching {family_name} IOCs",
         f"// Source: ThreatFox - {family_name}{ident}"

@@ -77,7 +77,12 @@ class Target:
     project: tuple[str, ...]  # output columns after the time column
     fields: Mapping[Field, str]  # exclusion field -> KQL expression over this target
     asim: bool = False  # an ASIM parser function: called with starttime=ago(...)
-    entities: Mapping[str, str] = field(default_factory=dict)  # projected column -> entity
+    # Analytic-rule entity mappings: output column -> "EntityType.Identifier" (identifiers as
+    # Sentinel's entity reference names them). Consecutive columns of one entity type with
+    # different identifiers form one entity (FileHash needs Algorithm and Value together);
+    # a repeated identifier starts another entity. Listed most useful first: a rule keeps
+    # at most five. FileHashAlgorithm/FileHashValue are columns the planner adds for rules.
+    entities: Mapping[str, str] = field(default_factory=dict)
 
     def time_column(self, flavour: Flavour) -> str:
         if self.asim or flavour is Flavour.SENTINEL:
@@ -129,7 +134,7 @@ _TARGETS: tuple[Target, ...] = (
         },
         project=("Computer", "ClientIP", "Name", "IPAddresses", "QueryType"),
         fields={Field.SOURCE_IP: "ClientIP", Field.DOMAIN: "Name"},
-        entities={"ClientIP": "IP", "Name": "DNS"},
+        entities={"Name": "DNS.DomainName", "ClientIP": "IP.Address"},
     ),
     Target(
         name="UrlClickEvents",
@@ -149,7 +154,8 @@ _TARGETS: tuple[Target, ...] = (
             Field.DOMAIN: _host_of("Url"),
             Field.SOURCE_IP: "IPAddress",
         },
-        entities={"AccountUpn": "Account", "Url": "URL", "IPAddress": "IP"},
+        entities={"Url": "URL.Url", "AccountUpn": "Account.FullName", "IPAddress": "IP.Address",
+                  "NetworkMessageId": "MailMessage.NetworkMessageId"},
     ),
     Target(
         name="DeviceNetworkEvents",
@@ -177,8 +183,9 @@ _TARGETS: tuple[Target, ...] = (
             Field.DEVICE: "DeviceName",
             Field.FILE_PATH: "InitiatingProcessFolderPath",
         },
-        entities={"DeviceName": "Host", "RemoteIP": "IP", "RemoteUrl": "URL",
-                  "InitiatingProcessAccountName": "Account"},
+        entities={"RemoteIP": "IP.Address", "RemoteUrl": "URL.Url", "DeviceName": "Host.FullName",
+                  "InitiatingProcessAccountName": "Account.Name",
+                  "InitiatingProcessCommandLine": "Process.CommandLine"},
     ),
     Target(
         name="DeviceFileEvents",
@@ -206,8 +213,10 @@ _TARGETS: tuple[Target, ...] = (
             Field.DEVICE: "DeviceName",
             Field.FILE_PATH: "FolderPath",
         },
-        entities={"DeviceName": "Host", "SHA256": "FileHash", "FileName": "File",
-                  "InitiatingProcessAccountName": "Account"},
+        entities={"FileHashAlgorithm": "FileHash.Algorithm", "FileHashValue": "FileHash.Value",
+                  "FileOriginUrl": "URL.Url", "DeviceName": "Host.FullName",
+                  "FileName": "File.Name", "FolderPath": "File.Directory",
+                  "InitiatingProcessAccountName": "Account.Name"},
     ),
     Target(
         name="DeviceProcessEvents",
@@ -229,8 +238,10 @@ _TARGETS: tuple[Target, ...] = (
             Field.DEVICE: "DeviceName",
             Field.FILE_PATH: "FolderPath",
         },
-        entities={"DeviceName": "Host", "AccountName": "Account", "SHA256": "FileHash",
-                  "ProcessCommandLine": "Process"},
+        entities={"FileHashAlgorithm": "FileHash.Algorithm", "FileHashValue": "FileHash.Value",
+                  "DeviceName": "Host.FullName", "AccountName": "Account.Name",
+                  "ProcessCommandLine": "Process.CommandLine",
+                  "FileName": "File.Name", "FolderPath": "File.Directory"},
     ),
     Target(
         name="CommonSecurityLog",
@@ -261,8 +272,10 @@ _TARGETS: tuple[Target, ...] = (
             Field.DEVICE: "SourceHostName",
             Field.FILE_PATH: "FilePath",
         },
-        entities={"SourceIP": "IP", "DestinationIP": "IP", "RequestURL": "URL",
-                  "DestinationHostName": "DNS", "SourceUserName": "Account"},
+        entities={"DestinationIP": "IP.Address", "DestinationHostName": "DNS.DomainName",
+                  "RequestURL": "URL.Url", "FileHashAlgorithm": "FileHash.Algorithm",
+                  "FileHashValue": "FileHash.Value", "SourceIP": "IP.Address",
+                  "SourceUserName": "Account.Name"},
     ),
     Target(
         name="EmailUrlInfo",
@@ -276,7 +289,8 @@ _TARGETS: tuple[Target, ...] = (
         },
         project=("NetworkMessageId", "Url", "UrlDomain", "UrlLocation", "ReportId"),
         fields={Field.URL: "Url", Field.DOMAIN: "UrlDomain"},
-        entities={"Url": "URL", "UrlDomain": "DNS", "NetworkMessageId": "MailMessage"},
+        entities={"Url": "URL.Url", "UrlDomain": "DNS.DomainName",
+                  "NetworkMessageId": "MailMessage.NetworkMessageId"},
     ),
     Target(
         name="_Im_Dns",
@@ -297,7 +311,8 @@ _TARGETS: tuple[Target, ...] = (
             Field.DOMAIN: "DnsQuery",
         },
         asim=True,
-        entities={"SrcIpAddr": "IP", "DnsQuery": "DNS", "SrcHostname": "Host"},
+        entities={"DnsQuery": "DNS.DomainName", "SrcIpAddr": "IP.Address",
+                  "SrcHostname": "Host.HostName", "SrcUsername": "Account.Name"},
     ),
     Target(
         name="_Im_WebSession",
@@ -322,7 +337,8 @@ _TARGETS: tuple[Target, ...] = (
             Field.DEVICE: "SrcHostname",
         },
         asim=True,
-        entities={"SrcIpAddr": "IP", "Url": "URL", "DstIpAddr": "IP", "SrcUsername": "Account"},
+        entities={"Url": "URL.Url", "DstIpAddr": "IP.Address", "SrcIpAddr": "IP.Address",
+                  "SrcHostname": "Host.HostName", "SrcUsername": "Account.Name"},
     ),
     Target(
         name="_Im_NetworkSession",
@@ -347,7 +363,9 @@ _TARGETS: tuple[Target, ...] = (
             Field.DEVICE: "SrcHostname",
         },
         asim=True,
-        entities={"SrcIpAddr": "IP", "DstIpAddr": "IP", "DstHostname": "DNS"},
+        entities={"DstIpAddr": "IP.Address", "DstHostname": "DNS.DomainName",
+                  "SrcIpAddr": "IP.Address", "SrcHostname": "Host.HostName",
+                  "SrcUsername": "Account.Name"},
     ),
     Target(
         name="_Im_FileEvent",
@@ -374,8 +392,9 @@ _TARGETS: tuple[Target, ...] = (
             Field.FILE_PATH: "TargetFilePath",
         },
         asim=True,
-        entities={"ActorUsername": "Account", "TargetFileSHA256": "FileHash",
-                  "DvcHostname": "Host"},
+        entities={"FileHashAlgorithm": "FileHash.Algorithm", "FileHashValue": "FileHash.Value",
+                  "TargetFileName": "File.Name", "DvcHostname": "Host.HostName",
+                  "ActorUsername": "Account.Name"},
     ),
 )
 

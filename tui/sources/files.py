@@ -2,7 +2,8 @@
 
 Formats: ThreatFox API answers (envelopes and the bare `ioc` object), the CSV export (14 or 15
 columns, parsed by the `#` header's names), the JSON export, a `.zip` of an export, the seed's
-Markdown rule document, and plain text (one IOC per line).
+Markdown rule document (and foxhunt's own Markdown pack), foxhunt's Sentinel watchlist CSV,
+and plain text (one IOC per line).
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ CSV_COLUMNS_15 = (
 CSV_COLUMNS_14 = tuple(c for c in CSV_COLUMNS_15 if c != "is_compromised")
 
 _MD_TABLE = re.compile(r"^\s*\|\s*type\s*\|\s*value\s*\|", re.IGNORECASE | re.MULTILINE)
+# The family id is the last unescaped "(...)" before "Total IOCs:" (a name's own parentheses
+# are backslash-escaped by foxhunt's Markdown pack).
 _MD_FAMILY = re.compile(
-    r"Malware Family:\s*(?P<name>.+?)(?:\s*\((?P<id>[^()]+)\))?\s*(?=Total IOCs:|$)",
+    r"Malware Family:\s*(?P<name>.+?)(?:\s*(?<!\\)\((?P<id>(?:[^()\\]|\\.)+?)(?<!\\)\))?"
+    r"\s*(?=Total IOCs:|$)",
     re.IGNORECASE | re.MULTILINE,
 )
+# CommonMark backslash escapes (any ASCII punctuation) plus foxhunt's \uXXXX / \UXXXXXXXX for
+# characters that cannot appear raw in a table row.
+_MD_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[!-/:-@\[-`{-~])")
+_MD_LINES = re.compile(r"\r\n|\r|\n")  # Markdown's line ends only (not U+2028 and kin)
+# foxhunt's watchlist CSV: its header names the IOC and type columns.
+WATCHLIST_IOC_COLUMN = "Ioc"
+WATCHLIST_TYPE_COLUMN = "IocType"
 _PLAIN_FAMILY = re.compile(r"^#\s*family\s*:\s*(.+)$", re.IGNORECASE)
 
 
@@ -89,6 +100,8 @@ def read_text(text: str, label: str, builder: DatasetBuilder, where: str = "") -
         builder.extend(_json_records(doc, label, builder, where))
     elif _looks_like_csv(text):
         builder.extend(_csv_records(text, label, where))
+    elif _looks_like_watchlist(text):
+        builder.extend(_watchlist_records(text, label))
     elif _MD_TABLE.search(text):
         builder.extend(_markdown_records(text, label))
     else:
@@ -272,21 +285,43 @@ def _layout_for(count: int) -> tuple[str, ...] | None:
 # -- Markdown rule document (the seed) --------------------------------------------------------
 
 
+def _md_unescape(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        found = match.group(1)
+        return chr(int(found[1:], 16)) if len(found) > 1 else found
+
+    return _MD_ESCAPE.sub(one, text)
+
+
+def _md_cell(cell: str) -> str:
+    """A table cell's text: a code span's content as written (only the table's `\\|`
+    undone), anything else with its backslash escapes undone."""
+    cell = cell.strip()
+    ticks = len(cell) - len(cell.lstrip("`"))
+    if ticks and len(cell) > 2 * ticks and cell.endswith("`" * ticks) and (
+            cell[-ticks - 1] != "`"):
+        inner = cell[ticks:-ticks]
+        if len(inner) > 1 and inner.startswith(" ") and inner.endswith(" ") and inner.strip():
+            inner = inner[1:-1]
+        return inner.replace("\\|", "|")
+    return _md_unescape(cell)
+
+
 def _md_cells(line: str) -> list[str]:
     body = line.strip()
     body = body[1:] if body.startswith("|") else body
     body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
     cells = re.split(r"(?<!\\)\|", body)
-    return [c.strip().replace("\\|", "|").strip("`").strip() for c in cells]
+    return [_md_cell(c) for c in cells]
 
 
 def _markdown_records(text: str, label: str) -> Iterator[RawIoc]:
     family_id, family_name = "", ""
     match = _MD_FAMILY.search(text)
     if match:
-        family_name = match.group("name").strip()
-        family_id = (match.group("id") or "").strip()
-    lines = text.splitlines()
+        family_name = _md_unescape(match.group("name").strip())
+        family_id = _md_unescape((match.group("id") or "").strip())
+    lines = _MD_LINES.split(text)
     start = next((n for n, line in enumerate(lines) if _MD_TABLE.match(line)), None)
     if start is None:
         return
@@ -301,14 +336,51 @@ def _markdown_records(text: str, label: str) -> Iterator[RawIoc]:
         yield RawIoc(
             value=rec.get("value", ""),
             declared_type=rec.get("type"),
-            malware=family_id,
-            malware_printable=family_name,
+            # A multi-family pack names each row's family in the table itself.
+            malware=rec.get("family id", family_id),
+            malware_printable=rec.get("family", family_name),
             threat_type=rec.get("threat type", ""),
             confidence=rec.get("confidence"),
             first_seen=rec.get("first seen"),
             last_seen=rec.get("last seen"),
             tags=rec.get("tags"),
             threatfox_id=rec.get("threatfox id"),
+            source=label,
+        )
+
+
+# -- foxhunt's Sentinel watchlist CSV ----------------------------------------------------------
+
+
+def _looks_like_watchlist(text: str) -> bool:
+    first = next((ln for ln in _MD_LINES.split(text) if ln.strip()), "")
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return False
+    return WATCHLIST_IOC_COLUMN in header and WATCHLIST_TYPE_COLUMN in header
+
+
+def _watchlist_records(text: str, label: str) -> Iterator[RawIoc]:
+    # io.StringIO splits rows at \r and \n only, and csv keeps quoted line breaks in a cell.
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        def get(name: str, row: dict = row) -> str:
+            value = row.get(name)
+            return value if isinstance(value, str) else ""
+
+        yield RawIoc(
+            value=get(WATCHLIST_IOC_COLUMN),
+            declared_type=get(WATCHLIST_TYPE_COLUMN),
+            malware=get("FamilyId"),
+            malware_printable=get("Family"),
+            malware_alias=get("FamilyAliases"),
+            threat_type=get("ThreatType"),
+            confidence=get("Confidence"),
+            first_seen=get("FirstSeen"),
+            last_seen=get("LastSeen"),
+            tags=get("Tags"),
+            reference=get("Reference"),
+            threatfox_id=get("ThreatFoxId"),
             source=label,
         )
 
