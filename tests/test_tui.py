@@ -249,6 +249,17 @@ async def test_options_flavour_match_ipmode_lookback(purerat, tmp_path):
         await settle(pilot, app)
         assert "192.0.2.45" not in plan_text(app)  # confidence 75
         assert "below confidence/age" in str(app.query_one("#iocs-title").render())
+        options.cursor = next(i for i, r in enumerate(options.rows) if r.key == "flavour")
+        await pilot.press("space")  # back to sentinel: watchlists exist only there
+        options.cursor = next(i for i, r in enumerate(options.rows) if r.key == "watchlist_alias")
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "foxhunt_purerat"
+        await pilot.press("enter")
+        options.cursor = next(i for i, r in enumerate(options.rows) if r.key == "strategy")
+        await pilot.press("space")
+        await settle(pilot, app)
+        assert '_GetWatchlist("foxhunt_purerat")' in plan_text(app)
 
 
 async def test_copy_all_and_block(purerat, tmp_path, clipboard):
@@ -315,6 +326,34 @@ async def test_export_kql(purerat, tmp_path):
         await settle(pilot, app)
         assert target.read_text() == plan_text(app)
         assert any("Exported kql" in n for n in notifications(app))
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("sentinel-rule", ["threatfox-purerat-dnsevents.yaml", "threatfox-purerat-urlclickevents.yaml",
+                       "threatfox-purerat-devicenetworkevents.yaml",
+                       "threatfox-purerat-devicefileevents.yaml"]),
+    ("markdown", ["threatfox-purerat.md"]),
+    ("watchlist-csv", ["threatfox-purerat-watchlist.csv"]),
+])
+async def test_export_other_formats_into_a_folder(purerat, tmp_path, fmt, expected):
+    from tui.export import EXPORT_FORMATS
+
+    app = make_app(purerat, tmp_path)
+    folder = tmp_path / "exports"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert [f for f, _ in dialog.formats] == list(EXPORT_FORMATS)
+        for _ in range(EXPORT_FORMATS.index(fmt)):
+            await pilot.press("down")
+        await pilot.press("tab")
+        dialog.query_one("#export-path", Input).value = str(folder)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert any(f"Exported {fmt}" in n for n in notifications(app)), notifications(app)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
 
 
 async def test_export_failure_keeps_the_app(purerat, tmp_path):

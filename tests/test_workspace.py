@@ -6,7 +6,7 @@ import pytest
 
 from tui.core.exclusions import BUILTIN_EXCLUSIONS
 from tui.core.model import IocType
-from tui.core.planner import Options
+from tui.core.planner import Options, Strategy
 from tui.core.targets import Flavour, IpMode, MatchMode
 from tui.core.workspace import Workspace, WorkspaceError, dumps, load, loads, save
 
@@ -15,7 +15,8 @@ def _workspace() -> Workspace:
     return Workspace(
         family="win.pure_rat",
         options=Options(lookback="7d", flavour=Flavour.DEFENDER, match=MatchMode.EXACT,
-                        ip_mode=IpMode.IP),
+                        ip_mode=IpMode.IP, strategy=Strategy.WATCHLIST,
+                        watchlist_alias="foxhunt_purerat"),
         routes=frozenset({("DnsEvents", IocType.DOMAIN), ("DeviceNetworkEvents",
                                                           IocType.IP_PORT)}),
         off=frozenset({(IocType.URL, 'https://x.example/a"b\\c'), (IocType.IP_PORT,
@@ -46,6 +47,7 @@ def test_defaults_round_trip():
     ('version = 1\n[routes]\nNoSuchTable = ["domain"]\n', "unknown target"),
     ('version = 1\n[off]\nipv4 = ["1.2.3.4"]\n', "not a foxhunt workspace"),
     ('version = 1\n[[exclusions]]\nid = "x"\n', "conditions"),
+    ('version = 1\n[options]\nwatchlist_alias = "bad alias!"\n', "watchlist alias"),
 ])
 def test_damaged_files(tmp_path, text, message):
     path = tmp_path / "bad.toml"

@@ -26,7 +26,7 @@ from ..core.config import Config
 from ..core.exclusions import Exclusion
 from ..core.kql import parse_timespan
 from ..core.model import Dataset, Family, Ioc, IocType, Rejected, count_by_type
-from ..core.planner import Hunt, Options, QueryPlan, plan
+from ..core.planner import Hunt, Options, QueryPlan, Strategy, parse_watchlist_alias, plan
 from ..core.session import build_hunt
 from ..core.targets import CATALOGUE, Flavour, IpMode, MatchMode, default_routes
 from ..core.workspace import Workspace, WorkspaceError
@@ -648,6 +648,10 @@ class FoxhuntApp(App[None]):
                       "enter to edit (0-100)"),
             OptionRow("max_age", "Max age", f"{self.max_age_days}d" if self.max_age_days
                       else "any", "first seen within; space cycles"),
+            OptionRow("strategy", "IOC lists", opts.strategy.value,
+                      "inline: in the query · watchlist: _GetWatchlist (Sentinel)"),
+            OptionRow("watchlist_alias", "Watchlist", opts.watchlist_alias or "-",
+                      "enter to set the watchlist alias"),
         ])
 
     @on(LineTable.Toggled, "#exclusions")
@@ -719,8 +723,11 @@ class FoxhuntApp(App[None]):
     @on(LineTable.Opened, "#options")
     def _change_option(self, message: LineTable.Toggled) -> None:
         row: OptionRow = self._pane("options").rows[message.index]
-        if row.key in ("flavour", "match", "ip_mode", "max_age"):
+        if row.key in ("flavour", "match", "ip_mode", "max_age", "strategy"):
             self.action_cycle_option(row.key)
+        elif row.key == "watchlist_alias":
+            self.push_screen(Prompt("Watchlist alias (letters, digits, _ and -)",
+                                    self.options.watchlist_alias), self._set_watchlist_alias)
         elif row.key == "lookback":
             self.push_screen(Prompt("Lookback (a KQL timespan: 14d, 12h, 30m)",
                                     self.options.lookback), self._set_lookback)
@@ -736,6 +743,8 @@ class FoxhuntApp(App[None]):
             self.options = replace(opts, match=_next(list(MatchMode), opts.match))
         elif key == "ip_mode":
             self.options = replace(opts, ip_mode=_next(list(IpMode), opts.ip_mode))
+        elif key == "strategy":
+            self.options = replace(opts, strategy=_next(list(Strategy), opts.strategy))
         elif key == "max_age":
             self.max_age_days = _next(list(AGES), self.max_age_days)
             self._after_option(rebuild=True)
@@ -762,6 +771,17 @@ class FoxhuntApp(App[None]):
             self.notify(safe_str(str(exc)), severity="error", markup=False)
             return
         self.options = replace(self.options, lookback=lookback)
+        self._after_option(rebuild=False)
+
+    def _set_watchlist_alias(self, value: str | None) -> None:
+        if value is None:
+            return
+        try:
+            alias = parse_watchlist_alias(value) if value.strip() else ""
+        except ValueError as exc:
+            self.notify(safe_str(str(exc)), severity="error", markup=False)
+            return
+        self.options = replace(self.options, watchlist_alias=alias)
         self._after_option(rebuild=False)
 
     def _set_min_confidence(self, value: str | None) -> None:
@@ -814,15 +834,16 @@ class FoxhuntApp(App[None]):
                 "save the query to a file.", severity="warning", markup=False, timeout=12)
 
     def export_formats(self) -> list[tuple[str, str]]:
-        return [("kql", "the query blocks as a .kql file")]
+        from ..export import EXPORT_FORMATS, FORMAT_DESCRIPTIONS
+
+        return [(fmt, FORMAT_DESCRIPTIONS[fmt]) for fmt in EXPORT_FORMATS]
 
     def action_export(self) -> None:
         if not self.hunt.iocs:
             self.notify("Nothing to export yet: open a family first.", severity="warning",
                         markup=False)
             return
-        name = _slug(self.family.key if self.family else "foxhunt")
-        default = str(self.last_export_dir / f"{name}.kql")
+        default = str(self.last_export_dir) + os.sep
 
         def done(choice: tuple[str, str] | None) -> None:
             if choice is not None:
@@ -832,16 +853,24 @@ class FoxhuntApp(App[None]):
 
     @work(thread=True, group="files", exit_on_error=False, description="_export")
     def _export(self, fmt: str, path: Path) -> None:
+        """A folder (or a path without an extension) gets the format's own file names; a file
+        path gets the one file a single-file format makes."""
         from ..core.atomic import write_atomic
+        from ..export import export_files, write_files
 
         try:
-            write_atomic(path, self.current_plan().text)
-            written = [path]
+            files = export_files(fmt, self.hunt, self.current_plan(), now=self.clock())
+            if path.is_dir() or not path.suffix or len(files) > 1:
+                written = write_files(files, path)
+                folder = path
+            else:
+                write_atomic(path, files[0].content)
+                written, folder = [path], path.parent
         except Exception as exc:  # a clear sentence, the hunt stays as it is
             self.call_from_thread(self.notify, f"Export failed: {safe_str(str(exc))}",
                                   severity="error", markup=False, timeout=12)
             return
-        self.last_export_dir = path.parent if path.suffix else path
+        self.last_export_dir = folder
         shown = ", ".join(str(p) for p in written[:3]) + (" …" if len(written) > 3 else "")
         self.call_from_thread(self.notify, f"Exported {fmt}: {shown}", markup=False,
                               timeout=8)

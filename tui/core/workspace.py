@@ -17,7 +17,7 @@ from .config import ConfigError, parse_exclusions
 from .exclusions import BUILTIN_EXCLUSIONS, Exclusion, exclusion_to_dict
 from .kql import parse_timespan
 from .model import IocType
-from .planner import Options
+from .planner import Options, Strategy, parse_watchlist_alias
 from .targets import Flavour, IpMode, MatchMode, Route, find_target
 
 VERSION = 1
@@ -47,6 +47,8 @@ def dumps(ws: Workspace) -> str:
         "flavour": ws.options.flavour.value,
         "match": ws.options.match.value,
         "ip_mode": ws.options.ip_mode.value,
+        "strategy": ws.options.strategy.value,
+        "watchlist_alias": ws.options.watchlist_alias,
         "min_confidence": ws.min_confidence,
         "max_age_days": ws.max_age_days,
     }
@@ -93,6 +95,10 @@ def loads(text: str, path: Path) -> Workspace:
         raise WorkspaceError(str(exc)) from None
 
 
+def _alias(value: object) -> str:
+    return parse_watchlist_alias(str(value)) if value else ""
+
+
 def _read(doc: dict, text: str, path: Path) -> Workspace:
     if doc.get("version") != VERSION:
         raise ValueError(f"unsupported version {doc.get('version')!r}")
@@ -105,6 +111,8 @@ def _read(doc: dict, text: str, path: Path) -> Workspace:
         flavour=Flavour(opts.get("flavour", "sentinel")),
         match=MatchMode(opts.get("match", "has")),
         ip_mode=IpMode(opts.get("ip_mode", "pair")),
+        strategy=Strategy(opts.get("strategy", "inline")),
+        watchlist_alias=_alias(opts.get("watchlist_alias", "")),
     )
     min_conf = int(opts.get("min_confidence", 0))
     max_age = int(opts.get("max_age_days", 0))
