@@ -41,6 +41,7 @@ def test_malwareinfo_answer(data_dir):
     data = load_files([data_dir / "malwareinfo_purerat.json"])
     fam = data.find_family("win.pure_rat")
     assert fam is not None and fam.aliases == ("PureHVNC",)
+    assert fam.malpedia == "https://malpedia.caad.fkie.fraunhofer.de/details/win.pure_rat"
     assert data.find_family("PureHVNC") is fam
     assert count_by_type(data.iocs) == {IocType.DOMAIN: 3, IocType.URL: 6, IocType.IP_PORT: 2,
                                         IocType.SHA256: 2}

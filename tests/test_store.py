@@ -56,7 +56,8 @@ def test_import_then_reimport_counts(store, data_dir):
     assert store.import_dataset(api, "api again") == ImportSummary(0, 0, 13, 0)
     assert not store.is_empty()
     [summary] = store.families()
-    assert summary.family == Family("win.pure_rat", "PureRAT", ("PureHVNC",))
+    assert summary.family == Family("win.pure_rat", "PureRAT", ("PureHVNC",),
+                                    "https://malpedia.caad.fkie.fraunhofer.de/details/win.pure_rat")
     assert summary.counts == {IocType.DOMAIN: 3, IocType.URL: 6, IocType.IP_PORT: 2,
                               IocType.SHA256: 2}
     assert summary.total == 13

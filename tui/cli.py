@@ -16,7 +16,7 @@ from . import __version__, paths
 from .core.atomic import write_atomic
 from .core.config import Config, ConfigError, load_config
 from .core.kql import comment_text, parse_timespan
-from .core.model import TYPE_ORDER, Dataset, IocType, Rejected, count_by_type
+from .core.model import TYPE_ORDER, Dataset, FamilySummary, IocType, Rejected, summarise
 from .core.planner import Options, Strategy, parse_watchlist_alias, plan
 from .core.session import SelectionError, build_hunt, select_family
 from .core.targets import CATALOGUE, Flavour, IpMode, MatchMode, find_target
@@ -337,26 +337,21 @@ def _stored_family_rows(args: argparse.Namespace) -> tuple[list[dict] | None, li
         summaries = store.families()
         sources = list(dict.fromkeys(f.source for f in store.fetch_log(limit=1000)))
     args.origin = STORE
-    rows = [{
-        "id": s.family.key, "name": s.family.name, "aliases": list(s.family.aliases),
-        "iocs": s.total, "by_type": {t.value: n for t, n in s.counts.items()},
-        "last_seen": s.last_seen.strftime("%Y-%m-%d %H:%M:%S") if s.last_seen else None,
-    } for s in summaries]
-    return rows, sources
+    return [_family_row(s) for s in summaries], sources
 
 
 def _family_rows(dataset: Dataset) -> tuple[list[dict], list[str]]:
-    rows = []
-    for fam in sorted(dataset.families.values(), key=lambda f: f.name.casefold()):
-        iocs = dataset.family_iocs(fam)
-        seen = [i.last_seen or i.first_seen for i in iocs if i.last_seen or i.first_seen]
-        rows.append({
-            "id": fam.key, "name": fam.name, "aliases": list(fam.aliases),
-            "iocs": len(iocs),
-            "by_type": {t.value: n for t, n in count_by_type(iocs).items()},
-            "last_seen": max(seen).strftime("%Y-%m-%d %H:%M:%S") if seen else None,
-        })
-    return rows, dataset.sources
+    return [_family_row(s) for s in summarise(dataset)], dataset.sources
+
+
+def _family_row(summary: FamilySummary) -> dict[str, object]:
+    return {
+        "id": summary.family.key, "name": summary.family.name,
+        "aliases": list(summary.family.aliases), "iocs": summary.total,
+        "by_type": {t.value: n for t, n in summary.counts.items()},
+        "last_seen": (summary.last_seen.strftime("%Y-%m-%d %H:%M:%S")
+                      if summary.last_seen else None),
+    }
 
 
 def _print_family_table(rows: list[dict]) -> None:

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from ..core.config import Config
 from ..core.exclusions import Exclusion
 from ..core.kql import parse_timespan
-from ..core.model import Dataset, Family, Ioc, IocType, Rejected, count_by_type
+from ..core.model import Dataset, Family, FamilySummary, Ioc, IocType, Rejected, count_by_type
 from ..core.planner import Hunt, Options, QueryPlan, Strategy, parse_watchlist_alias, plan
 from ..core.session import build_hunt
 from ..core.targets import CATALOGUE, Flavour, IpMode, MatchMode, default_routes
@@ -33,7 +33,7 @@ from ..core.workspace import Workspace, WorkspaceError
 from ..core.workspace import load as load_workspace
 from ..core.workspace import save as save_workspace
 from ..export.clipboard import system_copy
-from .catalog import Catalog, FamilyInfo
+from .catalog import Catalog
 from .screens.dialogs import ExclusionEditor, ExportDialog, HelpScreen, IocDetails, Prompt
 from .text import safe_str, safe_text
 from .widgets.line_table import LineTable
@@ -60,7 +60,7 @@ PANES = ("families", "iocs", "exclusions", "targets", "options", "preview")
 
 
 class CatalogLoaded(Message):
-    def __init__(self, catalog: Catalog, infos: list[FamilyInfo]) -> None:
+    def __init__(self, catalog: Catalog, infos: list[FamilySummary]) -> None:
         super().__init__()
         self.catalog = catalog
         self.infos = infos
@@ -157,7 +157,7 @@ class FoxhuntApp(App[None]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.auth_key = auth_key
         self.catalog: Catalog | None = None
-        self.family_infos: list[FamilyInfo] = []
+        self.family_infos: list[FamilySummary] = []
         self.family_data: Dataset | None = None
         self.family: Family | None = None
         self.options: Options = config.options

@@ -135,3 +135,27 @@ def count_by_type(iocs: list[Ioc] | tuple[Ioc, ...]) -> dict[IocType, int]:
     for ioc in iocs:
         counts[ioc.type] = counts.get(ioc.type, 0) + 1
     return {t: counts[t] for t in TYPE_ORDER if t in counts}
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    """A family with its IOC counts: what family lists show (from a Dataset or the store)."""
+
+    family: Family
+    counts: dict[IocType, int]
+    total: int
+    last_seen: datetime | None
+
+
+def summarise(dataset: Dataset) -> list[FamilySummary]:
+    """One summary per family of `dataset`, biggest first (one pass over the IOCs)."""
+    by_family: dict[str, list[Ioc]] = {}
+    for ioc in dataset.iocs:
+        by_family.setdefault(ioc.family, []).append(ioc)
+    summaries = []
+    for fam in dataset.families.values():
+        iocs = by_family.get(fam.key, [])
+        seen = [i.last_seen or i.first_seen for i in iocs if i.last_seen or i.first_seen]
+        summaries.append(FamilySummary(fam, count_by_type(iocs), len(iocs),
+                                       max(seen) if seen else None))
+    return sorted(summaries, key=lambda f: (-f.total, f.family.name.casefold()))

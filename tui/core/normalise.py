@@ -66,7 +66,7 @@ def canonical_domain(text: str) -> str:
     host = text.strip().rstrip(".").lower()
     if not host:
         raise InvalidIoc("empty domain")
-    if any(ch.isspace() for ch in host):
+    if _SPACE.search(host):
         raise InvalidIoc("domain contains whitespace")
     if host.startswith("*."):
         raise InvalidIoc("wildcard domains are not supported; list the base domain")
@@ -94,7 +94,7 @@ def canonical_url(text: str) -> str:
     text = text.strip()
     if len(text) > MAX_URL_LENGTH:
         raise InvalidIoc(f"URL longer than {MAX_URL_LENGTH:,} characters")
-    if any(ch.isspace() for ch in text):
+    if _SPACE.search(text):
         raise InvalidIoc("URL contains whitespace")
     scheme, sep, _ = text.partition("://")
     if not sep or not _SCHEME.fullmatch(scheme.lower()):
@@ -185,6 +185,8 @@ _CANONICAL = {
 
 
 def _is_ip(text: str) -> bool:
+    if not text or not (text[-1].isdigit() or ":" in text):
+        return False  # cheap test first: ip_address() raising costs more than the rest
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -192,5 +194,9 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPACE = re.compile(r"\s")
+
+
 def _has_control(text: str) -> bool:
-    return any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text)
+    return _CONTROL.search(text) is not None

@@ -174,6 +174,7 @@ def _api_record(rec: object, label: str) -> RawIoc:
         malware=_opt(rec.get("malware")),
         malware_printable=_opt(rec.get("malware_printable")),
         malware_alias=_alias(rec.get("malware_alias")),
+        malware_malpedia=_opt(rec.get("malware_malpedia")),
         threat_type=_opt(rec.get("threat_type")),
         confidence=rec.get("confidence_level"),
         first_seen=rec.get("first_seen"),

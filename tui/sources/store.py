@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from ..core.fang import refang
-from ..core.model import TYPE_ORDER, Dataset, Family, Ioc, IocType, Rejected
+from ..core.model import TYPE_ORDER, Dataset, Family, FamilySummary, Ioc, IocType, Rejected
 
 APPLICATION_ID = 0x46784874  # "FxHt": marks the file as a foxhunt store
 SCHEMA_VERSION = 1
@@ -91,14 +91,6 @@ Row = tuple  # (family, type, value, threatfox_id, ..., source) as in _COLS
 
 class StoreError(Exception):
     """The store cannot be used; the message is one sentence naming the file and what to do."""
-
-
-@dataclass(frozen=True)
-class FamilySummary:
-    family: Family
-    counts: dict[IocType, int]
-    total: int
-    last_seen: datetime | None
 
 
 @dataclass(frozen=True)

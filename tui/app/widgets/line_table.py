@@ -73,7 +73,9 @@ class LineTable(ScrollView, Generic[T], can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
-    class Highlighted(Message):
+    class RowMessage(Message):
+        """About one row of a LineTable (the owner maps the index to its model)."""
+
         def __init__(self, table: LineTable, index: int) -> None:
             super().__init__()
             self.table = table
@@ -83,29 +85,14 @@ class LineTable(ScrollView, Generic[T], can_focus=True):
         def control(self) -> LineTable:
             return self.table
 
-    class Toggled(Message):
+    class Highlighted(RowMessage):
+        """The cursor moved to a row."""
+
+    class Toggled(RowMessage):
         """Space on a row: the owner decides what toggling means."""
 
-        def __init__(self, table: LineTable, index: int) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
-
-    class Opened(Message):
+    class Opened(RowMessage):
         """Enter on a row."""
-
-        def __init__(self, table: LineTable, index: int) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
 
     def __init__(self, columns: Sequence[Column[T]] = (), *, empty_text: str = "",
                  name: str | None = None, id: str | None = None,

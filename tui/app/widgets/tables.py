@@ -10,9 +10,8 @@ from datetime import datetime
 from rich.text import Text
 
 from ...core.exclusions import Exclusion
-from ...core.model import TYPE_ORDER, Ioc, IocType, Rejected
+from ...core.model import TYPE_ORDER, FamilySummary, Ioc, IocType, Rejected
 from ...core.targets import Target
-from ..catalog import FamilyInfo
 from ..text import safe_text
 from .line_table import Column, LineTable
 
@@ -29,7 +28,7 @@ def _date(value: datetime | None) -> Text:
     return Text(value.strftime("%Y-%m-%d") if value else "-", style="" if value else "dim")
 
 
-class FamilyTable(LineTable[FamilyInfo]):
+class FamilyTable(LineTable[FamilySummary]):
     def __init__(self, **kwargs) -> None:
         super().__init__(empty_text="no family loaded", **kwargs)
         self.set_columns([
