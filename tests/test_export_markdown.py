@@ -271,3 +271,19 @@ def test_md_text_and_md_code_are_undone_by_the_importer(text):
     tokens = RENDER.parse(row)
     cells = [t for t in tokens if t.type == "td_open"]
     assert len(cells) == 2
+
+
+def test_family_named_like_the_summary_label_round_trips(tmp_path):
+    from tui.core.dataset import DatasetBuilder, RawIoc
+
+    builder = DatasetBuilder()
+    builder.add(RawIoc(value="evil.example", declared_type="domain", malware="win.x",
+                       malware_printable="Malware Family: X"))
+    data = builder.build()
+    fam = data.families["win.x"]
+    hunt = Hunt(fam, tuple(data.iocs))
+    (file,) = export_files("markdown", hunt, plan(hunt, now=NOW), now=NOW)
+    path = tmp_path / file.name
+    path.write_text(file.content)
+    again = load_files([path])
+    assert [(f.key, f.name) for f in again.families.values()] == [("win.x", "Malware Family: X")]

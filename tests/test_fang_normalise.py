@@ -27,6 +27,8 @@ REFANG_CASES = [
     ("user[at]evil.com", "user@evil.com"),
     ("http://evil.com/a\\.b", "http://evil.com/a\\.b"),  # ioc-fanger rewrites \. in paths
     ("https://x.com/a?b=[1]", "https://x.com/a?b=[1]"),
+    ("hxxp://evil[.]example/a[.]b(dot)c(at)d", "http://evil.example/a[.]b(dot)c(at)d"),
+    ("hxxp://1.2.3[.]4[:]8080/x", "http://1.2.3.4:8080/x"),
     ("evil.com", "evil.com"),
 ]
 
@@ -107,6 +109,9 @@ def test_normalise(raw, declared, expected):
     ("x@y.com", "envelope_from", "not supported"),
     ("ab\x00c.com", "domain", "control characters"),
     ("192.0.2.1", None, "without a port"),
+    ("goo\u200bgle.com", "domain", "IDNA would silently change"),
+    ("micro\u00adsoft.com", "domain", "IDNA would silently change"),
+    ("GOOGLE\uff0ecom", "domain", "IDNA would silently change"),
 ])
 def test_invalid(raw, declared, reason):
     with pytest.raises(InvalidIoc, match=reason):

@@ -222,3 +222,30 @@ def test_hostile_json_shapes_do_not_crash(tmp_path):
     assert [i.value for i in data.iocs] == ["evil.example"]
     assert data.iocs[0].confidence is None and data.iocs[0].first_seen is None
     assert len(data.rejected) == 4
+
+
+def test_absurd_numbers_nesting_and_field_sizes_are_handled(tmp_path):
+    doc = {"query_status": "ok", "data": [
+        {"ioc": "evil.example", "ioc_type": "domain", "confidence_level": "1e999"},
+        {"ioc": "nan.example", "ioc_type": "domain", "confidence_level": "nan"},
+    ]}
+    data = load_files([_write(tmp_path, "big.json", json.dumps(doc))])
+    assert [i.confidence for i in data.iocs] == [None, None]
+    with pytest.raises(SourceError, match="nested too deeply"):
+        load_files([_write(tmp_path, "deep.json", "[" * 100_000)])
+    lines = _csv_lines_from(tmp_path)
+    huge = '"2026-05-20 10:00:00", "1", "https://evil.example/' + "a" * 200_000 + '", "url", ' \
+        '"botnet_cc", "win.x", "None", "X", "", "75", "False", "None", "None", "0", "r"'
+    data = load_files([_write(tmp_path, "huge.csv", "\n".join([*lines, huge]))])
+    assert len(data.iocs) == 15 and "longer than" in data.rejected[0].reason
+
+
+def _csv_lines_from(tmp_path) -> list[str]:
+    from tests.conftest import DATA
+
+    return (DATA / "threatfox_recent_export_snippet.csv").read_text().splitlines()
+
+
+def test_plain_list_may_start_with_a_bracketed_ipv6(tmp_path):
+    data = load_files([_write(tmp_path, "v6.txt", "[2001:db8::1]:443\nevil.example\n")])
+    assert sorted(i.value for i in data.iocs) == ["[2001:db8::1]:443", "evil.example"]

@@ -542,3 +542,76 @@ async def test_dialogs_keep_their_keys(purerat, tmp_path):
         await pilot.pause()
         assert app.is_running and app.focused.value.endswith("qca")
         assert app.off == frozenset() and app.clipboard == ""
+
+
+async def test_palette_survives_markup_in_family_names(tmp_path):
+    from tui.core.dataset import DatasetBuilder, RawIoc
+
+    builder = DatasetBuilder()
+    for n, name in enumerate(["[/]", "[@click=app.quit]Fam[/]", "Plain"]):
+        builder.add(RawIoc(value=f"d{n}.example", declared_type="domain", malware=f"win.f{n}",
+                           malware_printable=name))
+    app = make_app(builder.build(), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"open family")
+        await pilot.pause(0.5)
+        await pilot.press("down", "enter")
+        await settle(pilot, app)
+        assert app.is_running and app.family is not None
+
+
+async def test_toggles_survive_filters_that_hide_them(purerat, tmp_path):
+    app = make_app(purerat, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        first = app.query_one("#iocs").rows[0]  # 192.0.2.45:56001, confidence 75
+        await pilot.press("space")
+        options = app.query_one("#options")
+        for value in ("80", "0"):
+            options.cursor = next(i for i, r in enumerate(options.rows)
+                                  if r.key == "min_confidence")
+            options.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            app.screen.query_one(Input).value = value
+            await pilot.press("enter")
+            await settle(pilot, app)
+        assert first.key in app.off and f'"{first.value}"' not in plan_text(app)
+        assert "on 12 / shown 13 / total 13" in str(app.query_one("#iocs-title").render())
+        options.cursor = next(i for i, r in enumerate(options.rows) if r.key == "max_age")
+        for _ in range(len(__import__("tui.app.app", fromlist=["AGES"]).AGES)):
+            await pilot.press("space")  # through 1d, 7d, ... back to any
+            await settle(pilot, app)
+        assert first.key in app.off and f'"{first.value}"' not in plan_text(app)
+
+
+async def test_flavour_switch_moves_routes_to_targets_that_exist(purerat, tmp_path):
+    app = make_app(purerat, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        targets = app.query_one("#targets")
+        targets.focus()
+        targets.cursor = next(i for i, r in enumerate(targets.rows)
+                              if (r.target.name, r.ioc_type.value) == ("UrlClickEvents", "url"))
+        await pilot.press("space", "space")  # off and on again: the routes are now explicit
+        app.query_one("#options").focus()
+        await pilot.press("space")  # defender
+        await settle(pilot, app)
+        assert not any("not hunted" in w for w in app.result.warnings)
+        assert "RemoteUrl has_any (malicious_domains)" in plan_text(app)
+
+
+async def test_text_filter_ignores_case(tmp_path):
+    from tui.core.dataset import DatasetBuilder, RawIoc
+
+    builder = DatasetBuilder()
+    builder.add(RawIoc(value="https://evil.example/Login.php", declared_type="url",
+                       malware="win.x", malware_printable="X"))
+    app = make_app(builder.build(), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"login")
+        assert len(app.query_one("#iocs").rows) == 1

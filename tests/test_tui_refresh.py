@@ -47,6 +47,10 @@ async def test_refresh_fetches_into_the_store_and_keeps_toggles(store_path, tmp_
         await pilot.press("space")  # dev-tokyotechie.com off
         await settle(pilot, app)
         off = app.off
+        # an older session's workspace on disk must not replace the hunt on screen
+        from tui.core.workspace import Workspace, save
+
+        save(Workspace(family="PureRAT"), tmp_path / "last.toml")
         await pilot.press("r")
         for _ in range(50):
             await settle(pilot, app)

@@ -95,7 +95,8 @@ def test_csv_round_trips(tmp_path, source):
                           tmp_path)
     again = load_files([path])
     assert again.rejected == []
-    assert list(again.families.values()) == [hunt.family]  # key, name and aliases
+    assert [(f.key, f.name, f.aliases) for f in again.families.values()] == [
+        (hunt.family.key, hunt.family.name, hunt.family.aliases)]  # the CSV has no Malpedia link
     back = {i.key: i for i in again.iocs}
     assert back.keys() == {i.key for i in hunt.iocs}
     for ioc in hunt.iocs:
@@ -218,3 +219,32 @@ def test_config_keys(tmp_path):
         parse_config('[query]\nwatchlist_alias = "bad alias"\n', tmp_path / "c.toml")
     with pytest.raises(ConfigError, match=r"query\.strategy"):
         parse_config('[query]\nstrategy = "external"\n', tmp_path / "c.toml")
+
+
+def test_csv_text_cells_are_terminal_and_spreadsheet_safe(tmp_path):
+    import csv as csv_module
+    import io
+
+    from tests.hostile import HOSTILE_FAMILY
+    from tui.core.dataset import DatasetBuilder, RawIoc
+
+    builder = DatasetBuilder()
+    builder.add(RawIoc(value="evil.example", declared_type="domain", malware="win.x",
+                       malware_printable="=HYPERLINK(\"http://x\")" + HOSTILE_FAMILY,
+                       threat_type="botnet_cc\x1b[2J", tags=["@SUM(1)", "X\x1b]0;PWNED\x07"],
+                       reference="+cmd|' /C calc'!A0"))
+    data = builder.build()
+    hunt = _hunt(data)
+    (file,) = export_files("watchlist-csv", hunt, plan(hunt, now=NOW), now=NOW)
+    assert not any((ord(ch) < 32 and ch not in "\r\n") or 0x7F <= ord(ch) < 0xA0
+                   for ch in file.content)
+    rows = list(csv_module.reader(io.StringIO(file.content)))
+    for cell in rows[1]:
+        assert cell[:1] not in ("=", "+", "-", "@"), cell
+    (path,) = write_files([file], tmp_path)
+    again = load_files([path])
+    fam = next(iter(again.families.values()))
+    assert fam.name == "=HYPERLINK(\"http://x\")" + HOSTILE_FAMILY
+    assert again.iocs[0].tags == ("@SUM(1)", "X\x1b]0;PWNED\x07")
+    assert again.iocs[0].reference == "+cmd|' /C calc'!A0"
+    assert again.iocs[0].threat_type == "botnet_cc\x1b[2J"

@@ -48,6 +48,9 @@ def test_defaults_round_trip():
     ('version = 1\n[off]\nipv4 = ["1.2.3.4"]\n', "not a foxhunt workspace"),
     ('version = 1\n[[exclusions]]\nid = "x"\n', "conditions"),
     ('version = 1\n[options]\nwatchlist_alias = "bad alias!"\n', "watchlist alias"),
+    ("version = 1\noptions = 5\n", "options must be a table"),
+    ('version = 1\nroutes = ["DnsEvents"]\n', "routes must be a table"),
+    ('version = 1\n[off]\ndomain = "evil.example"\n', "off.domain must be a list"),
 ])
 def test_damaged_files(tmp_path, text, message):
     path = tmp_path / "bad.toml"

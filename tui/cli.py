@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -212,6 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug of ours: still one line, the traceback on request
+        if os.environ.get("FOXHUNT_DEBUG"):
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (this is a foxhunt bug; run with "
+               "FOXHUNT_DEBUG=1 for the details and report it)")
+        return 1
 
 
 def _error(message: str) -> None:

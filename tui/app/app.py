@@ -17,8 +17,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
@@ -28,7 +29,15 @@ from ..core.kql import parse_timespan
 from ..core.model import Dataset, Family, FamilySummary, Ioc, IocType, Rejected, count_by_type
 from ..core.planner import Hunt, Options, QueryPlan, Strategy, parse_watchlist_alias, plan
 from ..core.session import build_hunt
-from ..core.targets import CATALOGUE, Flavour, IpMode, MatchMode, default_routes
+from ..core.targets import (
+    CATALOGUE,
+    DEFAULT_TARGETS,
+    Flavour,
+    IpMode,
+    MatchMode,
+    Route,
+    default_routes,
+)
 from ..core.workspace import Workspace, WorkspaceError
 from ..core.workspace import load as load_workspace
 from ..core.workspace import save as save_workspace
@@ -100,14 +109,26 @@ class FoxhuntCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, _highlight(matcher, name), callback, text=name,
+                          help=help_text)
+
+
+def _highlight(matcher: Matcher, name: str) -> Content:
+    """Like Matcher.highlight, but the name stays literal: Matcher.highlight parses it as
+    markup, and family names come from the feed ("[/]" would crash the palette)."""
+    content = Content(name)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            content = content.stylize("bold underline", offset, offset + 1)
+    return content
 
 
 class FoxhuntApp(App[None]):
@@ -173,6 +194,8 @@ class FoxhuntApp(App[None]):
         self.view_rows: list[Ioc | Rejected] = []
         self._shown = 0
         self._type_totals: dict[IocType, int] = {}
+        self._hunt_keys: frozenset[tuple[IocType, str]] | None = None
+        self._started = False
         self.result: QueryPlan | None = None
         self._version = 0
         self._result_version = -1
@@ -327,6 +350,10 @@ class FoxhuntApp(App[None]):
         self.catalog = message.catalog
         self.family_infos = message.infos
         self._show_families()
+        self._update_topbar()
+        if self._started:  # a reload after a refresh: the open hunt stays as it is
+            return
+        self._started = True
         workspace = self._initial_workspace()
         keys = {i.family.key for i in self.family_infos}
         if workspace is not None and workspace.family in keys:
@@ -426,9 +453,9 @@ class FoxhuntApp(App[None]):
         hunt = build_hunt(data, self.family, self.config, min_confidence=self.min_confidence,
                           options=self.options, max_age_days=self.max_age_days,
                           now=self.clock(), types=())
-        if self.off:  # forget toggles of IOCs no longer in the hunt
-            keys = {i.key for i in hunt.iocs}
-            self.off = frozenset(k for k in self.off if k in keys)
+        # `off` keeps every toggle of this family, also of IOCs a filter hides for now, so
+        # loosening the confidence or age filter brings them back still switched off.
+        self._hunt_keys = None  # rebuilt by the next count update
         self._type_totals = count_by_type(hunt.iocs)
         self.hunt = replace(hunt, off=self.off, exclusions=self.exclusions, routes=self.routes)
         self._refilter()
@@ -499,10 +526,13 @@ class FoxhuntApp(App[None]):
     def _update_counts(self) -> None:
         """Count line: O(switched-off IOCs), not O(IOCs), so a toggle stays cheap."""
         total = len(self.hunt.iocs)
-        off = len(self.off)
+        if self.off and self._hunt_keys is None:
+            self._hunt_keys = frozenset(i.key for i in self.hunt.iocs)
         off_by_type: dict[IocType, int] = {}
-        for ioc_type, _ in self.off:
-            off_by_type[ioc_type] = off_by_type.get(ioc_type, 0) + 1
+        for key in self.off:
+            if key in self._hunt_keys:  # type: ignore[operator]
+                off_by_type[key[0]] = off_by_type.get(key[0], 0) + 1
+        off = sum(off_by_type.values())
         parts = [f"{SHORT_TYPE[t]} {n - off_by_type.get(t, 0)}/{n}"
                  for t, n in self._type_totals.items()]
         shown = self._shown
@@ -738,7 +768,10 @@ class FoxhuntApp(App[None]):
     def action_cycle_option(self, key: str) -> None:
         opts = self.options
         if key == "flavour":
-            self.options = replace(opts, flavour=_next(list(Flavour), opts.flavour))
+            flavour = _next(list(Flavour), opts.flavour)
+            self.options = replace(opts, flavour=flavour)
+            if self.routes is not None:
+                self.routes = remap_routes(self.routes, flavour)
         elif key == "match":
             self.options = replace(opts, match=_next(list(MatchMode), opts.match))
         elif key == "ip_mode":
@@ -756,7 +789,7 @@ class FoxhuntApp(App[None]):
         if rebuild:
             self._rebuild_hunt()
         else:
-            self.hunt = replace(self.hunt, options=self.options)
+            self.hunt = replace(self.hunt, options=self.options, routes=self.routes)
             self._refresh_side_tables()
             self._hunt_changed()
         self._pane("options").cursor = cursor
@@ -995,6 +1028,15 @@ class FoxhuntApp(App[None]):
         self.exit()
 
 
+def remap_routes(routes: frozenset[Route], flavour: Flavour) -> frozenset[Route]:
+    """Routes into targets the new flavour lacks move to its default target for that IOC
+    type (a domain route to DnsEvents becomes DeviceNetworkEvents in Defender)."""
+    kept = {r for r in routes if CATALOGUE[r[0]].available(flavour)}
+    moved = {(DEFAULT_TARGETS[flavour][t], t) for name, t in routes
+             if not CATALOGUE[name].available(flavour)}
+    return frozenset(kept | moved)
+
+
 def key_clashes(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[str]:
     """Keys bound to more than one binding id once the user's keymap is applied."""
     owners: dict[str, set[str]] = {}
@@ -1010,7 +1052,7 @@ def key_clashes(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[str
 
 
 def _ioc_matches(ioc: Ioc, needle: str) -> bool:
-    return (needle in ioc.value or needle in ioc.threat_type.casefold()
+    return (needle in ioc.value.casefold() or needle in ioc.threat_type.casefold()
             or any(needle in t.casefold() for t in ioc.tags))
 
 

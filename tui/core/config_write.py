@@ -6,6 +6,7 @@ the new one replaces it atomically; a config we cannot parse is never overwritte
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 
@@ -28,9 +29,10 @@ def save_exclusions(path: Path, exclusions: tuple[Exclusion, ...]) -> Path | Non
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"{path} is not valid TOML ({exc}); fix it before saving") from None
         backup = path.with_name(path.name + ".bak")
-        write_atomic(backup, original)
+        # the backup may hold the Auth-Key too: it gets the config's own permissions
+        write_atomic(backup, original, mode=stat.S_IMODE(path.stat().st_mode))
     doc["exclusions"] = [exclusion_to_dict(e) for e in exclusions if _changed(e)]
-    write_atomic(path, tomli_w.dumps(doc))
+    write_atomic(path, tomli_w.dumps(doc), mode=None if path.exists() else 0o600)
     return backup
 
 

@@ -74,7 +74,7 @@ def parse_confidence(value: object) -> int | None:
         return None
     try:
         number = int(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # "lots", "1e999", "nan"
         return None
     return number if 0 <= number <= 100 else None
 

@@ -14,14 +14,17 @@ import re
 _SCHEME = re.compile(r"^(?:h(?:xx|tt|xt|tx)p|fxp|ftx|sfxp)(s?)(?=[\[({]?\s*:)", re.IGNORECASE)
 _SCHEME_REAL = {"h": "http", "f": "ftp", "s": "sftp"}
 
-# Bracketed marks, with optional spaces inside or around the brackets. Order matters:
-# `[://]` before `[:]`, and `[/]`.
-_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
+# Bracketed marks, with optional spaces inside or around the brackets. The scheme separator
+# and `[/]` are undone everywhere; dots, `@` and `:` only in the host part of a URL, so a path
+# that really contains `[.]` or `(at)` is never rewritten.
+_SEPARATORS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s*[\[({]\s*:\s*/\s*/\s*[\])}]\s*"), "://"),
     (re.compile(r"\s*[\[({]\s*:\s*[\])}]\s*(?=//)"), ":"),
+    (re.compile(r"\s*[\[({]\s*/\s*[\])}]\s*"), "/"),
+)
+_HOST_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*", re.IGNORECASE), "."),
     (re.compile(r"\s*[\[({]\s*:\s*[\])}]\s*"), ":"),
-    (re.compile(r"\s*[\[({]\s*/\s*[\])}]\s*"), "/"),
     (re.compile(r"\s*[\[({]\s*(?:at|@)\s*[\])}]\s*", re.IGNORECASE), "@"),
 )
 _HAS_MARK = re.compile(r"[\[({]\s*(?:\.|dot|:|/|at|@|://)\s*[\])}]|^(?:hxx|htx|hxt|fxp|ftx|sfxp)",
@@ -41,9 +44,29 @@ def refang(value: str) -> str:
     if match:
         scheme = _SCHEME_REAL[text[0].lower()] + match.group(1).lower()
         text = scheme + text[match.end():]
-    for pattern, real in _MARKS:
+    for pattern, real in _SEPARATORS:
+        text = pattern.sub(real, text)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return _undo_host_marks(text)
+    cut = _host_end(rest)
+    return f"{scheme}://{_undo_host_marks(rest[:cut])}{rest[cut:]}"
+
+
+def _undo_host_marks(text: str) -> str:
+    for pattern, real in _HOST_MARKS:
         text = pattern.sub(real, text)
     return text
+
+
+def _host_end(rest: str) -> int:
+    """Where the host (and port) of a URL's remainder ends: at the first / ? or #."""
+    cut = len(rest)
+    for ch in "/?#":
+        pos = rest.find(ch)
+        if pos != -1:
+            cut = min(cut, pos)
+    return cut
 
 
 def defang(value: str) -> str:
@@ -55,11 +78,7 @@ def defang(value: str) -> str:
     new_scheme = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps"}.get(
         scheme.lower(), scheme
     )
-    cut = len(rest)
-    for ch in "/?#":
-        pos = rest.find(ch)
-        if pos != -1:
-            cut = min(cut, pos)
+    cut = _host_end(rest)
     return f"{new_scheme}://{_defang_host(rest[:cut])}{rest[cut:]}"
 
 

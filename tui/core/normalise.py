@@ -72,9 +72,16 @@ def canonical_domain(text: str) -> str:
         raise InvalidIoc("wildcard domains are not supported; list the base domain")
     if not host.isascii():
         try:
-            host = host.encode("idna").decode("ascii")
+            encoded = host.encode("idna").decode("ascii")
+            back = encoded.encode("ascii").decode("idna")
         except UnicodeError:
             raise InvalidIoc("not a valid internationalised domain name") from None
+        if back != host:
+            # IDNA mapping drops invisible characters and folds look-alikes (goo\u200bgle.com
+            # would become google.com): hunting the mapped name would hunt someone else.
+            raise InvalidIoc("contains characters that IDNA would silently change "
+                             f"(it would become {encoded!r})")
+        host = encoded
     if _is_ip(host) or _is_ip(host.strip("[]")):
         raise InvalidIoc("an IP address, not a domain")
     if len(host) > 253:

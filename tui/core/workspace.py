@@ -89,10 +89,23 @@ def loads(text: str, path: Path) -> Workspace:
         raise WorkspaceError(f"{path}: not valid TOML ({exc})") from None
     try:
         return _read(doc, text, path)
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise WorkspaceError(f"{path}: not a foxhunt workspace ({exc})") from None
     except ConfigError as exc:
         raise WorkspaceError(str(exc)) from None
+
+
+def _table(doc: dict, key: str) -> dict:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} must be a table")
+    return value
+
+
+def _strings(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{key} must be a list of strings")
+    return value
 
 
 def _alias(value: object) -> str:
@@ -105,7 +118,7 @@ def _read(doc: dict, text: str, path: Path) -> Workspace:
     family = doc.get("family")
     if family is not None and not isinstance(family, str):
         raise TypeError("family must be a string")
-    opts = doc.get("options", {})
+    opts = _table(doc, "options")
     options = Options(
         lookback=parse_timespan(opts.get("lookback", "14d")),
         flavour=Flavour(opts.get("flavour", "sentinel")),
@@ -121,12 +134,13 @@ def _read(doc: dict, text: str, path: Path) -> Workspace:
     routes: frozenset[Route] | None = None
     if "routes" in doc:
         found: set[Route] = set()
-        for target, types in doc["routes"].items():
+        for target, types in _table(doc, "routes").items():
             name = find_target(target).name
-            found.update((name, IocType(t)) for t in types)
+            found.update((name, IocType(t)) for t in _strings(types, f"routes.{target}"))
         routes = frozenset(found)
     off = frozenset(
-        (IocType(t), str(v)) for t, values in doc.get("off", {}).items() for v in values
+        (IocType(t), v) for t, values in _table(doc, "off").items()
+        for v in _strings(values, f"off.{t}")
     )
     builtin = {e.id for e in BUILTIN_EXCLUSIONS}
     exclusions = tuple(replace(e, builtin=e.id in builtin)

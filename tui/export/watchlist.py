@@ -25,6 +25,24 @@ WATCHLIST_COLUMNS: tuple[str, ...] = (
 )
 
 
+def text_cell(value: str) -> str:
+    """A free-text cell made safe and reversible: backslashes doubled, characters that are not
+    printable written `\\uXXXX` (an ESC in a family name must not reach a terminal that shows
+    the file), and a leading `= + - @` backslash-escaped so no spreadsheet runs it as a formula.
+    `tui.sources.files` undoes exactly this when it reads the watchlist back."""
+    text = value.replace("\\", "\\\\")
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+    if text[:1] in ("=", "+", "-", "@"):
+        text = "\\" + text
+    return text
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
@@ -42,18 +60,18 @@ def watchlist_csv(iocs: Sequence[Ioc], families: Mapping[str, Family]) -> str:
         family = families.get(ioc.family)
         ip, port = split_ip_port(ioc.value) if ioc.type is IocType.IP_PORT else ("", "")
         writer.writerow((
-            ioc.value,
+            ioc.value,  # validated: no control characters; the search key stays exact
             ioc.type.value,
-            ioc.threat_type,
-            family.name if family else ioc.family,
-            ioc.family,
-            ", ".join(family.aliases) if family else "",
+            text_cell(ioc.threat_type),
+            text_cell(family.name if family else ioc.family),
+            text_cell(ioc.family),
+            text_cell(", ".join(family.aliases) if family else ""),
             "" if ioc.confidence is None else str(ioc.confidence),
             _time(ioc.first_seen),
             _time(ioc.last_seen),
-            ioc.threatfox_id,
-            ", ".join(ioc.tags),
-            ioc.reference,
+            text_cell(ioc.threatfox_id),
+            text_cell(", ".join(ioc.tags)),
+            text_cell(ioc.reference),
             ip,
             port,
         ))

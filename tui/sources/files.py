@@ -43,6 +43,10 @@ _MD_LINES = re.compile(r"\r\n|\r|\n")  # Markdown's line ends only (not U+2028 a
 WATCHLIST_IOC_COLUMN = "Ioc"
 WATCHLIST_TYPE_COLUMN = "IocType"
 _PLAIN_FAMILY = re.compile(r"^#\s*family\s*:\s*(.+)$", re.IGNORECASE)
+# A plain IOC list may start with a bracketed IPv6 ip:port, which is not JSON.
+_PLAIN_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\](?:\[?:\]?)\d+\s*(?:$|\n)")
+# Feed fields can be long (a 10 kB URL); the csv module's default cap is 128 KiB a field.
+csv.field_size_limit(64 * 1024 * 1024)
 
 
 class SourceError(Exception):
@@ -90,16 +94,22 @@ def read_text(text: str, label: str, builder: DatasetBuilder, where: str = "") -
     stripped = text.lstrip()
     if not stripped:
         raise SourceError(f"{where} is empty")
-    if stripped[0] in "{[":
+    if stripped[0] in "{[" and not _PLAIN_IPV6.match(stripped):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(
                 f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from None
+        except RecursionError:
+            raise SourceError(f"{where} is JSON nested too deeply to be a ThreatFox "
+                              "answer") from None
         builder.extend(_json_records(doc, label, builder, where))
     elif _looks_like_csv(text):
-        builder.extend(_csv_records(text, label, where))
+        try:
+            builder.extend(_csv_records(text, label, where))
+        except csv.Error as exc:
+            raise SourceError(f"{where} is not a readable CSV export ({exc})") from None
     elif _looks_like_watchlist(text):
         builder.extend(_watchlist_records(text, label))
     elif _MD_TABLE.search(text):
@@ -318,7 +328,10 @@ def _md_cells(line: str) -> list[str]:
 
 def _markdown_records(text: str, label: str) -> Iterator[RawIoc]:
     family_id, family_name = "", ""
-    match = _MD_FAMILY.search(text)
+    # the summary line starts with the label; titles and prose may quote a family named
+    # "Malware Family: X", so only a line that begins with it counts
+    match = next((m for line in _MD_LINES.split(text)
+                  for m in [_MD_FAMILY.match(line.lstrip())] if m), None)
     if match:
         family_name = _md_unescape(match.group("name").strip())
         family_id = _md_unescape((match.group("id") or "").strip())
@@ -369,19 +382,22 @@ def _watchlist_records(text: str, label: str) -> Iterator[RawIoc]:
             value = row.get(name)
             return value if isinstance(value, str) else ""
 
+        def text(name: str, row: dict = row) -> str:  # undoes export.watchlist.text_cell
+            return _md_unescape(get(name, row))
+
         yield RawIoc(
             value=get(WATCHLIST_IOC_COLUMN),
             declared_type=get(WATCHLIST_TYPE_COLUMN),
-            malware=get("FamilyId"),
-            malware_printable=get("Family"),
-            malware_alias=get("FamilyAliases"),
-            threat_type=get("ThreatType"),
+            malware=text("FamilyId"),
+            malware_printable=text("Family"),
+            malware_alias=text("FamilyAliases"),
+            threat_type=text("ThreatType"),
             confidence=get("Confidence"),
             first_seen=get("FirstSeen"),
             last_seen=get("LastSeen"),
-            tags=get("Tags"),
-            reference=get("Reference"),
-            threatfox_id=get("ThreatFoxId"),
+            tags=text("Tags"),
+            reference=text("Reference"),
+            threatfox_id=text("ThreatFoxId"),
             source=label,
         )
 
