@@ -16,11 +16,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.tui_helpers import make_app, settle  # noqa: E402
 from tui.sources.demo import demo_dataset  # noqa: E402
+from tui.sources.loading import DEMO  # noqa: E402
 
 
 async def shoot(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(demo_dataset(), Path(tmp), origin="demo data")
+        app = make_app(demo_dataset(), Path(tmp), origin=DEMO)
         async with app.run_test(size=(150, 42)) as pilot:
             await settle(pilot, app)
             rows = app.query_one("#families").rows

@@ -12,6 +12,7 @@ from tui.app.catalog import MemoryCatalog
 from tui.core.config import Config
 from tui.core.model import Dataset
 from tui.sources.files import load_files
+from tui.sources.loading import FILES
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ def fixture_dataset(*names: str) -> Dataset:
 
 
 def make_app(dataset: Dataset, tmp_path: Path, config: Config | None = None,
-             origin: str = "files", **kwargs) -> FoxhuntApp:
+             origin: str = FILES, **kwargs) -> FoxhuntApp:
     kwargs.setdefault("last_workspace", tmp_path / "last-workspace.toml")
     return FoxhuntApp(lambda: MemoryCatalog(dataset, origin), config or Config(),
                       clock=lambda: NOW, **kwargs)

@@ -23,7 +23,7 @@ from .core.session import SelectionError, build_hunt, select_family
 from .core.targets import CATALOGUE, Flavour, IpMode, MatchMode, find_target
 from .export import EXPORT_FORMATS, MULTI_FILE_FORMATS, ExportError, export_files, write_files
 from .sources.files import SourceError, load_files
-from .sources.loading import DEMO, STORE, load_session
+from .sources.loading import DEMO, FILES, STORE, load_session
 from .sources.store import Store, StoreError
 
 
@@ -443,7 +443,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     store_path = paths.store_file()
     if args.source:
-        catalog: Catalog = MemoryCatalog(load_files(args.source), "files")
+        catalog: Catalog = MemoryCatalog(load_files(args.source), FILES)
 
         def loader() -> Catalog:
             return catalog
@@ -469,7 +469,7 @@ def _store_or_demo(store_path: Path):  # -> Catalog, imported lazily
         with Store(store_path) as store:
             if not store.is_empty():
                 return StoreCatalog(store_path)
-    return MemoryCatalog(demo_dataset(), "demo data")
+    return MemoryCatalog(demo_dataset(), DEMO)
 
 
 def run() -> None:

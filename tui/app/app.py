@@ -42,6 +42,7 @@ from ..core.workspace import Workspace, WorkspaceError
 from ..core.workspace import load as load_workspace
 from ..core.workspace import save as save_workspace
 from ..export.clipboard import system_copy
+from ..sources.loading import DEMO
 from .catalog import Catalog
 from .screens.dialogs import ExclusionEditor, ExportDialog, HelpScreen, IocDetails, Prompt
 from .text import safe_str, safe_text
@@ -564,7 +565,7 @@ class FoxhuntApp(App[None]):
         if self.catalog is not None:
             origin = self.catalog.origin
             text.append(" · ")
-            text.append(origin, style="bold yellow" if origin == "demo data" else "")
+            text.append(origin, style="bold yellow" if origin == DEMO else "")
         opts = self.options
         text.append(f" · {opts.flavour.value} · match {opts.match.value} · "
                     f"ip:port {opts.ip_mode.value} · lookback {opts.lookback}")

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Protocol
 
 from ..core.model import Dataset, FamilySummary, summarise
+from ..sources.loading import STORE
 
 
 class Catalog(Protocol):
-    origin: str  # "files", "store" or "demo data"
+    origin: str  # tui.sources.loading: FILES, STORE or DEMO
 
     def families(self) -> list[FamilySummary]: ...
 
@@ -42,7 +43,7 @@ class MemoryCatalog:
 class StoreCatalog:
     """Reads the SQLite store (tui.sources.store) lazily, one family at a time."""
 
-    origin = "store"
+    origin = STORE
 
     def __init__(self, path: Path) -> None:
         self.path = path
