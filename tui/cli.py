@@ -463,12 +463,10 @@ def _store_or_demo(store_path: Path):  # -> Catalog, imported lazily
     """The store when it has data, else the demo data that ships with foxhunt."""
     from .app.catalog import MemoryCatalog, StoreCatalog
     from .sources.demo import demo_dataset
-    from .sources.store import Store
+    from .sources.loading import store_has_data
 
-    if store_path.exists():
-        with Store(store_path) as store:
-            if not store.is_empty():
-                return StoreCatalog(store_path)
+    if store_has_data(store_path):
+        return StoreCatalog(store_path)
     return MemoryCatalog(demo_dataset(), DEMO)
 
 

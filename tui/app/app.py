@@ -64,6 +64,7 @@ from .widgets.tables import (
 CLIPBOARD_TIMEOUT = 3.0
 AGES = (0, 1, 7, 30, 90, 180)
 PANES = ("families", "iocs", "exclusions", "targets", "options", "preview")
+FILTER_PANES = {"family-filter": "families", "ioc-filter": "iocs"}
 
 
 # -- messages from workers ----------------------------------------------------------------------
@@ -306,31 +307,24 @@ class FoxhuntApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open the workbench's keys are off: tab moves inside the dialog and
         a typed `q` or `c` is text, not a command."""
-        return not (len(self.screen_stack) > 1 and action in self._workbench_actions)
+        return not (len(self.screen_stack) > 1 and action in _WORKBENCH_ACTIONS)
 
-    @property
-    def _workbench_actions(self) -> frozenset[str]:
-        return frozenset(b.action for b in self.BINDINGS if isinstance(b, Binding))
+    def _focused_pane(self) -> str | None:
+        """The pane the focused widget belongs to (a filter box belongs to its table)."""
+        ident = self.focused.id if self.focused is not None else None
+        return FILTER_PANES.get(ident, ident) if ident in (*PANES, *FILTER_PANES) else None
 
     def _step_pane(self, delta: int) -> None:
-        focused = self.focused
-        current = -1
-        for n, name in enumerate(PANES):
-            if focused is not None and focused.id in (name, f"{name[:-1]}-filter"):
-                current = n
-        if focused is not None and focused.id == "family-filter":
-            current = 0
-        if focused is not None and focused.id == "ioc-filter":
-            current = 1
-        self._pane(PANES[(current + delta) % len(PANES)]).focus()
+        current = self._focused_pane()
+        index = PANES.index(current) if current is not None else -1
+        self._pane(PANES[(index + delta) % len(PANES)]).focus()
 
     def on_descendant_focus(self) -> None:
-        focused = self.focused
+        active = self._focused_pane()
         for name in PANES:
             title = self.query(f"#{name}-title")
             if title:
-                active = focused is not None and focused.id in (name, f"{name[:-1]}-filter")
-                title.first().set_class(active, "-active")
+                title.first().set_class(name == active, "-active")
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -1080,3 +1074,6 @@ def _default_config_path() -> Path:
 
 def auth_key_from(config: Config) -> str:
     return os.environ.get("THREATFOX_AUTH_KEY", "") or config.threatfox.auth_key
+
+
+_WORKBENCH_ACTIONS = frozenset(b.action for b in FoxhuntApp.BINDINGS if isinstance(b, Binding))

@@ -31,10 +31,6 @@ _HAS_MARK = re.compile(r"[\[({]\s*(?:\.|dot|:|/|at|@|://)\s*[\])}]|^(?:hxx|htx|h
                        re.IGNORECASE)
 
 
-def is_defanged(value: str) -> bool:
-    return _HAS_MARK.search(value) is not None
-
-
 def refang(value: str) -> str:
     """Undo common defanging. Values with no defang marks come back unchanged (fast path)."""
     text = value.strip()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from .config import Config
@@ -82,6 +81,3 @@ def build_hunt(
         sources=tuple(dataset.sources),
     )
 
-
-def with_options(hunt: Hunt, **changes: object) -> Hunt:
-    return replace(hunt, options=replace(hunt.options, **changes))

@@ -36,16 +36,23 @@ def load_session(sources: Sequence[Path], store_path: Path,
     be loaded whole to hunt one family. Raises SourceError or StoreError (one sentence)."""
     if sources:
         return load_files(sources), FILES
-    if store_path.exists():  # never create an empty store just by looking
+    if store_has_data(store_path):
         with Store(store_path) as store:
-            if not store.is_empty():
-                key = None
-                if family:
-                    match = next((s.family for s in store.families()
-                                  if s.family.matches(family)), None)
-                    key = match.key if match else None
-                return store.load(key), STORE
+            key = None
+            if family:
+                match = next((s.family for s in store.families()
+                              if s.family.matches(family)), None)
+                key = match.key if match else None
+            return store.load(key), STORE
     return demo_dataset(), DEMO
+
+
+def store_has_data(store_path: Path) -> bool:
+    """True when the store file exists and holds something (looking never creates it)."""
+    if not store_path.exists():
+        return False
+    with Store(store_path) as store:
+        return not store.is_empty()
 
 
 @dataclass(frozen=True)
